@@ -1,0 +1,106 @@
+# boxstep: build a Linux container one kernel feature at a time.
+#
+#   make              build every step into build/NN-name (static)
+#   make test         build and run every test suite (root)   [STEP=NN]
+#   make demo         a shell in the newest step's container (root)
+#   make rootfs       the busybox root filesystem, build/rootfs
+#   make diff A=03 B=04    what step 04 adds to step 03
+#   make check-diffs  fail when a step's diff does more than add
+#   make format-check fail when a file is not clang-formatted
+#   make tutorial     regenerate tutorial.md (root); tutorial-check in CI
+#   make DEBUG=1      dynamic, -O0 builds for valgrind and gdb
+#   make SANITIZE=1   dynamic builds with ASan and UBSan
+
+STEPS := $(sort $(notdir $(wildcard steps/[0-9][0-9]-*)))
+NEWEST := $(lastword $(STEPS))
+BUILD := build
+
+# Static by default, so a step binary can be copied into any VM. valgrind
+# is blind in a static binary and gcc refuses ASan in one: both dynamic.
+MODE := $(if $(SANITIZE),sanitize,$(if $(DEBUG),debug,static))
+O := $(BUILD)/obj/$(MODE)
+CC := gcc
+CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wmissing-prototypes \
+	-D_GNU_SOURCE -Ishared
+LDFLAGS :=
+ifeq ($(MODE),static)
+LDFLAGS += -static
+else ifeq ($(MODE),debug)
+CFLAGS += -O0
+else
+CFLAGS += -O1 -fsanitize=address,undefined -fno-omit-frame-pointer
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# The binaries are rebuilt when the mode changes.
+$(shell mkdir -p $(BUILD); [ "$$(cat $(BUILD)/.mode 2>/dev/null)" = $(MODE) ] || \
+	echo $(MODE) > $(BUILD)/.mode)
+
+SHARED_SRC := $(wildcard shared/*.c)
+SHARED_OBJ := $(SHARED_SRC:%.c=$(O)/%.o)
+SHARED_LIB := $(O)/libboxstep.a
+STEP_BINS := $(STEPS:%=$(BUILD)/%)
+
+BUILD_PKGS := gcc libc6-dev make
+TEST_PKGS := $(BUILD_PKGS) libcmocka-dev busybox-static
+FORMAT_PKGS := clang-format
+
+.PHONY: all deps test-deps rootfs test demo diff check-diffs format \
+	format-check tutorial tutorial-check clean
+.DEFAULT_GOAL := all
+
+all: $(STEP_BINS)
+
+$(O)/%.o: %.c shared/boxstep.h $(BUILD)/.mode
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(SHARED_LIB): $(SHARED_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(STEP_BINS): $(BUILD)/%: $(O)/steps/%/main.o $(SHARED_LIB)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+
+deps:
+	@tools/deps.sh $(BUILD_PKGS)
+
+test-deps:
+	@tools/deps.sh $(TEST_PKGS)
+
+# The container's root filesystem, from Debian's busybox-static.
+rootfs: $(BUILD)/rootfs/bin/busybox
+$(BUILD)/rootfs/bin/busybox: rootfs/build.sh $(wildcard rootfs/skel/etc/*)
+	@tools/deps.sh busybox-static
+	rootfs/build.sh /bin/busybox $(BUILD)/rootfs
+
+include tests/tests.mk
+
+# Until step 04 brings a root filesystem, the demo runs busybox's shell
+# from build/rootfs on the host's files.
+DEMO_COMMAND := $(if $(filter 00-% 01-% 02-% 03-%,$(NEWEST)),\
+	$(CURDIR)/$(BUILD)/rootfs/bin/busybox sh)
+
+demo: deps
+	@tools/deps.sh busybox-static
+	@$(MAKE) --no-print-directory all rootfs
+	@[ "$$(id -u)" = 0 ] || { echo "make demo: needs root: sudo make demo" >&2; exit 1; }
+	$(BUILD)/$(NEWEST) $(DEMO_COMMAND)
+
+diff:
+	@[ -n "$(A)" ] && [ -n "$(B_STEP)$(BUILD)" ] || true
+	@tools/step-diff.sh $(A) $(or $(filter-out build,$(BUILD)),$(error usage: make diff A=03 B=04))
+
+check-diffs:
+	@tools/check-diffs.sh
+
+FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/main.c tests/*.[ch])
+format:
+	clang-format -i $(FORMAT_FILES)
+
+format-check:
+	@tools/deps.sh $(FORMAT_PKGS)
+	clang-format --dry-run --Werror $(FORMAT_FILES)
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,109 @@
+/*
+ * boxstep.h: the plumbing every step shares.
+ *
+ * Only what would otherwise be repeated in every step lives here: error
+ * messages, the verbose trace, the option parser, the synchronisation pipe
+ * and a few small helpers. No namespace, mount, network or cgroup policy:
+ * if deleting a step would teach less, the code belongs in that step.
+ *
+ * Every function returns -1 with errno set on failure and never exits, so
+ * the unit tests can call it. The exceptions are the die*() family, whose
+ * whole job is to exit.
+ */
+#ifndef BOXSTEP_H
+#define BOXSTEP_H
+
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Exit statuses of the runtime itself, as docker and podman use them. */
+#define EXIT_BOXSTEP 125 /* boxstep failed: bad option, failed setup */
+#define EXIT_CANNOT_EXEC 126 /* COMMAND was found but could not be run */
+#define EXIT_NOT_FOUND 127 /* COMMAND was not found */
+
+/* error.c: one error format, "NN-name: call(args): ERRNAME (message)". */
+extern const char *program_name;
+
+__attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 2, 3))) void
+die_hint(const char *hint, const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2))) void
+usage_error(const char *fmt, ...);
+__attribute__((noreturn, format(printf, 1, 2))) void die_exec(const char *fmt,
+                                                              ...);
+__attribute__((format(printf, 1, 2))) void warn(const char *fmt, ...);
+int format_error(char *buf, size_t len, int err, const char *fmt, va_list ap);
+const char *hint_for(int err);
+
+/* trace.c: the -v trace, "[side pid] call(args) = result". */
+extern bool trace_enabled;
+
+void trace_side(const char *side);
+__attribute__((format(printf, 1, 2))) void trace(const char *fmt, ...);
+__attribute__((format(printf, 2, 3))) long trace_call(long ret, const char *fmt,
+                                                      ...);
+__attribute__((format(printf, 2, 3))) long must(long ret, const char *fmt, ...);
+int format_trace(char *buf, size_t len, const char *side, pid_t pid,
+                 const char *fmt, va_list ap);
+const char *clone_flags_str(unsigned long flags);
+const char *argv_str(char *const argv[]);
+const char *signal_set_str(const sigset_t *set);
+const char *wait_status_str(int wstatus);
+
+/* options.c: one option table per step, one parser for all of them. */
+#define OPT_LIST_MAX 32
+
+enum opt_kind {
+    OPT_FLAG, /* bool: present or not */
+    OPT_STRING, /* const char *: the argument as given */
+    OPT_SIZE, /* unsigned long long: a size with a K, M or G suffix */
+    OPT_LIST, /* struct str_list: repeatable, each argument appended */
+};
+
+struct str_list {
+    size_t len;
+    const char *items[OPT_LIST_MAX];
+};
+
+struct opt {
+    const char *name; /* the long name, without "--" */
+    char short_name; /* the one-letter name, or 0 for none */
+    enum opt_kind kind; /* what the argument is */
+    void *value; /* where the parsed value goes */
+    const char *step; /* the step that introduced the option: "01" */
+    const char *arg_name; /* the argument's name in --help, or NULL */
+    const char *help; /* one line for --help */
+};
+
+int parse_options(const struct opt *opts, int argc, char *argv[], char *err,
+                  size_t err_len);
+int parse_size(const char *text, unsigned long long *bytes);
+void print_help(FILE *out, const struct opt *opts, const char *about);
+
+/* util.c: small helpers. */
+int exit_status_of(int wstatus);
+bool sent_by_terminal(const siginfo_t *info);
+
+/*
+ * sync.c: the synchronisation pipe between the runtime and its child.
+ * The child blocks in sync_wait() until the runtime calls sync_release();
+ * the runtime then keeps its write end open for as long as it lives, so
+ * the child can ask sync_parent_alive() whether the runtime is still there.
+ */
+struct sync_pipe {
+    int read_fd;
+    int write_fd;
+};
+
+int sync_open(struct sync_pipe *sync);
+int sync_release(struct sync_pipe *sync);
+int sync_wait(struct sync_pipe *sync);
+int sync_parent_alive(struct sync_pipe *sync);
+
+#endif

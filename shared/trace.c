@@ -1,0 +1,212 @@
+/*
+ * trace.c: the -v/--verbose trace.
+ *
+ * Every kernel call a step makes to build its container is printed to
+ * stderr, tagged with the side that made it and its PID as that side sees
+ * it:
+ *
+ *     [parent 4242] clone(CLONE_NEWUTS|SIGCHLD) = 4243
+ *     [child 4243] sethostname("box") = 0
+ *
+ * Each line is written with a single write(2), so the lines of parent and
+ * child interleave but never cut into each other.
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "boxstep.h"
+
+bool trace_enabled;
+static const char *trace_side_name = "parent";
+
+/* Names the side of the lines that follow: "parent", "child", ... */
+void
+trace_side(const char *side)
+{
+    trace_side_name = side;
+}
+
+/* Formats one trace line, newline included; returns its length. */
+int
+format_trace(char *buf, size_t len, const char *side, pid_t pid,
+             const char *fmt, va_list ap)
+{
+    int n = snprintf(buf, len, "[%s %d] ", side, (int)pid);
+
+    if (n < 0 || (size_t)n >= len)
+        return n;
+    n += vsnprintf(buf + n, len - n, fmt, ap);
+    if ((size_t)n >= len - 1)
+        n = len - 2;
+    buf[n++] = '\n';
+    buf[n] = '\0';
+    return n;
+}
+
+static void
+vtrace(const char *fmt, va_list ap)
+{
+    char line[1024];
+    int saved_errno = errno;
+    int n =
+        format_trace(line, sizeof(line), trace_side_name, getpid(), fmt, ap);
+
+    if (n > 0 && write(STDERR_FILENO, line, n) < 0) {
+        /* Nothing sensible to do: the trace is best effort. */
+    }
+    errno = saved_errno;
+}
+
+/* Prints one line of the trace, when tracing is on. */
+void
+trace(const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!trace_enabled)
+        return;
+    va_start(ap, fmt);
+    vtrace(fmt, ap);
+    va_end(ap);
+}
+
+static void
+vtrace_result(long ret, int err, const char *fmt, va_list ap)
+{
+    char call[768];
+
+    if (!trace_enabled)
+        return;
+    vsnprintf(call, sizeof(call), fmt, ap);
+    if (ret == -1)
+        trace("%s = -1 %s (%s)", call, strerrorname_np(err), strerror(err));
+    else
+        trace("%s = %ld", call, ret);
+}
+
+/*
+ * Traces a call that has just returned ret, "call(args) = ret" or
+ * "call(args) = -1 ERRNAME (message)", and returns ret with errno intact.
+ * The format's arguments must not change errno.
+ */
+long
+trace_call(long ret, const char *fmt, ...)
+{
+    int err = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vtrace_result(ret, err, fmt, ap);
+    va_end(ap);
+    errno = err;
+    return ret;
+}
+
+/* Like trace_call(), and a call that failed (-1) is fatal: die(). */
+long
+must(long ret, const char *fmt, ...)
+{
+    int err = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vtrace_result(ret, err, fmt, ap);
+    va_end(ap);
+    if (ret == -1) {
+        char call[768];
+
+        va_start(ap, fmt);
+        vsnprintf(call, sizeof(call), fmt, ap);
+        va_end(ap);
+        errno = err;
+        die("%s", call);
+    }
+    errno = err;
+    return ret;
+}
+
+/* "CLONE_NEWUTS|CLONE_NEWIPC|SIGCHLD" for the flags given to clone(2). */
+const char *
+clone_flags_str(unsigned long flags)
+{
+    static const struct {
+        unsigned long flag;
+        const char *name;
+    } names[] = {
+        {CLONE_NEWUTS, "CLONE_NEWUTS"},       {CLONE_NEWIPC, "CLONE_NEWIPC"},
+        {CLONE_NEWPID, "CLONE_NEWPID"},       {CLONE_NEWNS, "CLONE_NEWNS"},
+        {CLONE_NEWNET, "CLONE_NEWNET"},       {CLONE_NEWUSER, "CLONE_NEWUSER"},
+        {CLONE_NEWCGROUP, "CLONE_NEWCGROUP"},
+    };
+    static char buf[256];
+    unsigned long sig = flags & 0xff;
+    size_t n = 0;
+
+    buf[0] = '\0';
+    for (size_t i = 0; i < ARRAY_SIZE(names); i++)
+        if (flags & names[i].flag)
+            n += snprintf(buf + n, sizeof(buf) - n, "%s|", names[i].name);
+    if (sig != 0 && sigabbrev_np(sig))
+        snprintf(buf + n, sizeof(buf) - n, "SIG%s", sigabbrev_np(sig));
+    else if (n > 0)
+        buf[n - 1] = '\0';
+    else
+        snprintf(buf, sizeof(buf), "0");
+    return buf;
+}
+
+/* ["sh", "-c", "echo hi"] for an argument vector. */
+const char *
+argv_str(char *const argv[])
+{
+    static char buf[512];
+    size_t n = snprintf(buf, sizeof(buf), "[");
+
+    for (size_t i = 0; argv[i] && n < sizeof(buf); i++)
+        n += snprintf(buf + n, sizeof(buf) - n, "%s\"%s\"", i ? ", " : "",
+                      argv[i]);
+    if (n < sizeof(buf))
+        snprintf(buf + n, sizeof(buf) - n, "]");
+    return buf;
+}
+
+/* {HUP INT TERM} for a set of signals. */
+const char *
+signal_set_str(const sigset_t *set)
+{
+    static char buf[256];
+    size_t n = snprintf(buf, sizeof(buf), "{");
+
+    for (int sig = 1; sig < SIGRTMIN && n < sizeof(buf); sig++)
+        if (sigismember(set, sig) == 1)
+            n += snprintf(buf + n, sizeof(buf) - n, "%s%s", n > 1 ? " " : "",
+                          sigabbrev_np(sig));
+    if (n < sizeof(buf))
+        snprintf(buf + n, sizeof(buf) - n, "}");
+    return buf;
+}
+
+/* "exited 3" or "killed by SIGKILL" for a status from waitpid(2). */
+const char *
+wait_status_str(int wstatus)
+{
+    static char buf[64];
+
+    if (WIFEXITED(wstatus))
+        snprintf(buf, sizeof(buf), "exited %d", WEXITSTATUS(wstatus));
+    else if (WIFSIGNALED(wstatus))
+        snprintf(buf, sizeof(buf), "killed by SIG%s",
+                 sigabbrev_np(WTERMSIG(wstatus)));
+    else if (WIFSTOPPED(wstatus))
+        snprintf(buf, sizeof(buf), "stopped by SIG%s",
+                 sigabbrev_np(WSTOPSIG(wstatus)));
+    else
+        snprintf(buf, sizeof(buf), "continued");
+    return buf;
+}

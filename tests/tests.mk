@@ -1,0 +1,3 @@
+# Placeholder until the harness lands.
+test:
+	@echo "no tests yet"
