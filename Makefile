@@ -88,8 +88,8 @@ demo: deps
 	$(BUILD)/$(NEWEST) $(DEMO_COMMAND)
 
 diff:
-	@[ -n "$(A)" ] && [ -n "$(B_STEP)$(BUILD)" ] || true
-	@tools/step-diff.sh $(A) $(or $(filter-out build,$(BUILD)),$(error usage: make diff A=03 B=04))
+	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make diff A=03 B=04" >&2; exit 2; }
+	@tools/step-diff.sh $(A) $(B)
 
 check-diffs:
 	@tools/check-diffs.sh

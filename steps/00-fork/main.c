@@ -63,6 +63,68 @@ runtime_signal_set(sigset_t *set)
 }
 
 /*
+ * Reaps every child that has exited; returns pid's exit status once pid
+ * is among them, or -1 while it still runs. The runtime has one child,
+ * but from step 03 the container's init runs this loop too, and there
+ * orphans of any kind are its children.
+ */
+static int
+reap_children(pid_t pid)
+{
+    pid_t reaped;
+    int status;
+
+    for (;;) {
+        /* waitpid(2): WNOHANG, as SIGCHLD also comes when a child stops. */
+        reaped = waitpid(-1, &status, WNOHANG);
+        if (reaped == -1 && errno == ECHILD)
+            return -1;
+        must(reaped, "waitpid(-1, {%s}, WNOHANG)",
+             reaped > 0 ? wait_status_str(status) : "");
+        if (reaped == 0)
+            return -1;
+        if (reaped == pid)
+            return exit_status_of(status);
+    }
+}
+
+/*
+ * Waits until pid exits and returns the status to exit with. Meanwhile a
+ * signal sent with kill(1) is passed on to pid. One from the terminal is
+ * not: the terminal signalled the whole foreground process group, pid
+ * included, which would get it twice.
+ */
+static int
+wait_for_exit(pid_t pid)
+{
+    sigset_t set;
+    siginfo_t info;
+    int sig, status;
+
+    runtime_signal_set(&set);
+    for (;;) {
+        /* sigwaitinfo(2): takes one pending signal of the set, or waits. */
+        sig = sigwaitinfo(&set, &info);
+        if (sig == -1 && errno == EINTR)
+            continue; /* Ctrl-Z and fg stopped and continued us */
+        if (sig == -1)
+            die("sigwaitinfo(%s)", signal_set_str(&set));
+        trace("sigwaitinfo(%s) = SIG%s%s", signal_set_str(&set),
+              sigabbrev_np(sig),
+              sent_by_terminal(&info) ? " (from the terminal)" : "");
+        if (sig == SIGCHLD) {
+            status = reap_children(pid);
+            if (status != -1)
+                return status;
+        } else if (!sent_by_terminal(&info)) {
+            /* kill(2) */
+            trace_call(kill(pid, sig), "kill(%d, SIG%s)", pid,
+                       sigabbrev_np(sig));
+        }
+    }
+}
+
+/*
  * COMMAND's environment: a small clean one, not the caller's, which could
  * hold anything from SSH_AUTH_SOCK to LD_PRELOAD. HOSTNAME is read back
  * from the kernel, so it is the name COMMAND will see.
@@ -132,68 +194,6 @@ clone_child(struct args *a)
 }
 
 /*
- * Reaps every child that has exited; returns pid's exit status once pid
- * is among them, or -1 while it still runs. The runtime has one child,
- * but from step 03 the container's init runs this loop too, and there
- * orphans of any kind are its children.
- */
-static int
-reap_children(pid_t pid)
-{
-    pid_t reaped;
-    int status;
-
-    for (;;) {
-        /* waitpid(2): WNOHANG, as SIGCHLD also comes when a child stops. */
-        reaped = waitpid(-1, &status, WNOHANG);
-        if (reaped == -1 && errno == ECHILD)
-            return -1;
-        must(reaped, "waitpid(-1, {%s}, WNOHANG)",
-             reaped > 0 ? wait_status_str(status) : "");
-        if (reaped == 0)
-            return -1;
-        if (reaped == pid)
-            return exit_status_of(status);
-    }
-}
-
-/*
- * Waits until pid exits and returns the status to exit with. Meanwhile a
- * signal sent with kill(1) is passed on to pid. One from the terminal is
- * not: the terminal signalled the whole foreground process group, pid
- * included, which would get it twice.
- */
-static int
-wait_for_exit(pid_t pid)
-{
-    sigset_t set;
-    siginfo_t info;
-    int sig, status;
-
-    runtime_signal_set(&set);
-    for (;;) {
-        /* sigwaitinfo(2): takes one pending signal of the set, or waits. */
-        sig = sigwaitinfo(&set, &info);
-        if (sig == -1 && errno == EINTR)
-            continue; /* Ctrl-Z and fg stopped and continued us */
-        if (sig == -1)
-            die("sigwaitinfo(%s)", signal_set_str(&set));
-        trace("sigwaitinfo(%s) = SIG%s%s", signal_set_str(&set),
-              sigabbrev_np(sig),
-              sent_by_terminal(&info) ? " (from the terminal)" : "");
-        if (sig == SIGCHLD) {
-            status = reap_children(pid);
-            if (status != -1)
-                return status;
-        } else if (!sent_by_terminal(&info)) {
-            /* kill(2) */
-            trace_call(kill(pid, sig), "kill(%d, SIG%s)", pid,
-                       sigabbrev_np(sig));
-        }
-    }
-}
-
-/*
  * Blocks the forwarded signals and SIGCHLD before clone(): the runtime
  * takes them one by one in parent_wait() instead of dying of them, and
  * none is lost between clone() and the wait.
@@ -223,7 +223,9 @@ parse_args(struct args *a, int argc, char *argv[])
         {0},
     };
     char err[256];
-    int first = parse_options(opts, argc, argv, err, sizeof(err));
+    int first;
+
+    first = parse_options(opts, argc, argv, err, sizeof(err));
 
     if (first == -1)
         usage_error("%s", err);
