@@ -131,6 +131,26 @@ must(long ret, const char *fmt, ...)
     return ret;
 }
 
+/*
+ * "KILL" for SIGKILL. sigabbrev_np(3) has no name for the real-time
+ * signals, nor for the two glibc keeps for itself: "RTMIN+1" as kill -l
+ * names them, or the bare number.
+ */
+static const char *
+signal_abbrev(int sig)
+{
+    static char buf[24];
+    const char *abbrev = sigabbrev_np(sig);
+
+    if (abbrev)
+        return abbrev;
+    if (sig >= SIGRTMIN && sig <= SIGRTMAX)
+        snprintf(buf, sizeof(buf), "RTMIN+%d", sig - SIGRTMIN);
+    else
+        snprintf(buf, sizeof(buf), "%d", sig);
+    return buf;
+}
+
 /* "CLONE_NEWUTS|CLONE_NEWIPC|SIGCHLD" for the flags given to clone(2). */
 const char *
 clone_flags_str(unsigned long flags)
@@ -186,7 +206,7 @@ signal_set_str(const sigset_t *set)
     for (int sig = 1; sig < SIGRTMIN && n < sizeof(buf); sig++)
         if (sigismember(set, sig) == 1)
             n += snprintf(buf + n, sizeof(buf) - n, "%s%s", n > 1 ? " " : "",
-                          sigabbrev_np(sig));
+                          signal_abbrev(sig));
     if (n < sizeof(buf))
         snprintf(buf + n, sizeof(buf) - n, "}");
     return buf;
@@ -202,10 +222,10 @@ wait_status_str(int wstatus)
         snprintf(buf, sizeof(buf), "exited %d", WEXITSTATUS(wstatus));
     else if (WIFSIGNALED(wstatus))
         snprintf(buf, sizeof(buf), "killed by SIG%s",
-                 sigabbrev_np(WTERMSIG(wstatus)));
+                 signal_abbrev(WTERMSIG(wstatus)));
     else if (WIFSTOPPED(wstatus))
         snprintf(buf, sizeof(buf), "stopped by SIG%s",
-                 sigabbrev_np(WSTOPSIG(wstatus)));
+                 signal_abbrev(WSTOPSIG(wstatus)));
     else
         snprintf(buf, sizeof(buf), "continued");
     return buf;

@@ -1,3 +1,43 @@
-# Placeholder until the harness lands.
-test:
-	@echo "no tests yet"
+# tests.mk: the test suites, included by the top-level Makefile.
+#
+# The suites link cmocka, which Debian ships only as a shared library, so
+# they are dynamic; the probe they run inside containers is static, like
+# the steps. The steps themselves are built by the top-level rules.
+
+TEST_DIR := $(BUILD)/tests
+# -Wno-format-truncation: gcc 12 reports paths built from an array of
+# PATH_MAX buffers as possibly too long for another; they are not.
+TEST_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wmissing-prototypes \
+	-Wno-format-truncation -D_GNU_SOURCE -Ishared -Itests
+SUITES := $(sort $(patsubst tests/suite-%.c,%,$(wildcard tests/suite-*.c)))
+SUITE_BINS := $(SUITES:%=$(TEST_DIR)/suite-%)
+HARNESS_SRC := tests/harness.c tests/sandbox.c
+HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h
+
+.PHONY: test-build
+test-build: $(TEST_DIR)/probe $(TEST_DIR)/sandbox $(TEST_DIR)/unit-shared \
+	$(SUITE_BINS)
+
+$(TEST_DIR)/probe: tests/probe.c
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -static -o $@ $<
+
+$(TEST_DIR)/sandbox: tests/sandbox-cli.c $(HARNESS_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(HARNESS_SRC) -lcmocka
+
+$(TEST_DIR)/suite-%: tests/suite-%.c $(HARNESS_DEPS)
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(HARNESS_SRC) -lcmocka
+
+$(TEST_DIR)/unit-shared: tests/unit-shared.c $(SHARED_SRC) shared/boxstep.h
+	@mkdir -p $(dir $@)
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHARED_SRC) -lcmocka
+
+# make test [STEP=NN [STEP_BIN=path]]: every suite, or step NN's.
+test: test-deps
+	@[ "$$(id -u)" = 0 ] || { echo "make test: the tests make namespaces" \
+		"and cgroups: run 'sudo make test'" >&2; exit 1; }
+	@$(MAKE) --no-print-directory all rootfs test-build
+	@BOXSTEP_BUILD=$(CURDIR)/$(BUILD) BOXSTEP_STEP=$(STEP) \
+		BOXSTEP_STEP_BIN=$(STEP_BIN) tests/run.sh $(STEP)

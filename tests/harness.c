@@ -1,0 +1,573 @@
+/*
+ * harness.c: turns a suite's properties into cmocka tests, and gives the
+ * checks their tools: paths, running a command, small observations.
+ *
+ * The cmocka runner never enters a namespace itself: cmocka does not fork
+ * per test, and a test that died would end the run without its summary.
+ * Each test runs in sandbox_run() (sandbox.c), in a forked sandbox.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "harness.h"
+
+const char *const all_steps[] = {"00-fork", "01-uts", "02-ipc", "03-pid"};
+const size_t step_count = sizeof(all_steps) / sizeof(all_steps[0]);
+
+#define TEST_TIMEOUT_S 30
+
+/* ---- paths ---- */
+
+const char *
+build_dir(void)
+{
+    static char dir[PATH_MAX];
+    char *slash;
+
+    if (dir[0])
+        return dir;
+    if (getenv("BOXSTEP_BUILD")) {
+        snprintf(dir, sizeof(dir), "%s", getenv("BOXSTEP_BUILD"));
+        return dir;
+    }
+    /* The suites live in build/tests/: the build directory is two up. */
+    if (!realpath("/proc/self/exe", dir))
+        snprintf(dir, sizeof(dir), "build/tests/x");
+    for (int i = 0; i < 2 && (slash = strrchr(dir, '/')); i++)
+        *slash = '\0';
+    return dir;
+}
+
+/*
+ * build/NN-name, or STEP_BIN when it is the step under test (make test
+ * STEP=NN STEP_BIN=...): a student's binary replaces boxstep's for that
+ * step only, and controls and later reruns still use boxstep's builds.
+ */
+const char *
+step_path(const char *step)
+{
+    static char path[PATH_MAX];
+    const char *under_test = getenv("BOXSTEP_STEP");
+    const char *bin = getenv("BOXSTEP_STEP_BIN");
+
+    if (bin && *bin && under_test && strncmp(step, under_test, 2) == 0)
+        return bin;
+    snprintf(path, sizeof(path), "%s/%s", build_dir(), step);
+    return path;
+}
+
+const char *
+probe_path(void)
+{
+    static char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/tests/probe", build_dir());
+    return path;
+}
+
+/* ---- reporting, inside a check ---- */
+
+void
+fail_check(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "    FAIL: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    fflush(NULL);
+    _exit(1);
+}
+
+void
+note(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "    note: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+}
+
+/* ---- running commands ---- */
+
+static long
+now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1000L + ts.tv_nsec / 1000000;
+}
+
+static void
+child_redirect(int in, int out, int err, const struct run_opts *opts)
+{
+    dup2(in, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    if (opts && opts->uid) {
+        if (setgroups(0, NULL) || setresgid(opts->uid, opts->uid, opts->uid) ||
+            setresuid(opts->uid, opts->uid, opts->uid))
+            _exit(124);
+    }
+}
+
+/* Starts argv with its stdout and stderr on pipes. */
+int
+spawn(struct proc *p, const struct run_opts *opts, char *const argv[])
+{
+    int in[2], out[2], err[2];
+
+    memset(p, 0, sizeof(*p));
+    if (opts && opts->keep_stdin) {
+        if (pipe2(in, O_CLOEXEC) == -1)
+            return -1;
+    } else {
+        in[0] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        in[1] = -1;
+    }
+    if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1)
+        return -1;
+    fflush(NULL);
+    p->pid = fork();
+    if (p->pid == 0) {
+        child_redirect(in[0], out[1], err[1], opts);
+        execv(argv[0], argv);
+        fprintf(stderr, "harness: execv %s: %s\n", argv[0], strerror(errno));
+        _exit(124);
+    }
+    close(in[0]);
+    close(out[1]);
+    close(err[1]);
+    p->in_fd = in[1];
+    p->out_fd = out[0];
+    p->err_fd = err[0];
+    return p->pid > 0 ? 0 : -1;
+}
+
+/* Reads what is ready on fd into buf; returns 0 at end of file. */
+static int
+drain(int *fd, char *buf, size_t *len)
+{
+    ssize_t n;
+
+    if (*fd < 0)
+        return 0;
+    if (*len >= OUT_MAX - 1) {
+        char sink[512];
+
+        n = read(*fd, sink, sizeof(sink));
+    } else {
+        n = read(*fd, buf + *len, OUT_MAX - 1 - *len);
+        if (n > 0)
+            *len += n;
+    }
+    buf[*len] = '\0';
+    if (n <= 0) {
+        close(*fd);
+        *fd = -1;
+        return 0;
+    }
+    return 1;
+}
+
+/* Waits up to timeout_ms for output; returns poll()'s count. */
+static int
+pump(struct proc *p, int timeout_ms)
+{
+    struct pollfd fds[2] = {{.fd = p->out_fd, .events = POLLIN},
+                            {.fd = p->err_fd, .events = POLLIN}};
+    int n = poll(fds, 2, timeout_ms);
+
+    if (n > 0 && fds[0].revents)
+        drain(&p->out_fd, p->out, &p->out_len);
+    if (n > 0 && fds[1].revents)
+        drain(&p->err_fd, p->err, &p->err_len);
+    return n;
+}
+
+/*
+ * Returns the next line of stdout not read yet (without its newline),
+ * waiting up to timeout_ms, or NULL.
+ */
+const char *
+read_line(struct proc *p, int timeout_ms)
+{
+    static char line[1024];
+    long deadline = now_ms() + timeout_ms;
+    size_t consumed = p->line_pos;
+    char *nl;
+
+    while (!(nl = memchr(p->out + consumed, '\n', p->out_len - consumed))) {
+        if (p->out_fd < 0 || now_ms() >= deadline)
+            return NULL;
+        pump(p, (int)(deadline - now_ms()));
+    }
+    snprintf(line, sizeof(line), "%.*s", (int)(nl - p->out - consumed),
+             p->out + consumed);
+    p->line_pos = nl - p->out + 1;
+    return line;
+}
+
+/*
+ * Closes the command's stdin, collects its output and waits for it.
+ * Returns its status as a shell reports it (128+N for signal N), or -1
+ * after killing it when it did not end within timeout_ms.
+ */
+int
+finish(struct proc *p, int timeout_ms)
+{
+    long deadline = now_ms() + timeout_ms;
+    int status;
+
+    if (p->in_fd >= 0)
+        close(p->in_fd);
+    p->in_fd = -1;
+    while (p->out_fd >= 0 || p->err_fd >= 0) {
+        if (now_ms() >= deadline) {
+            kill(p->pid, SIGKILL);
+            waitpid(p->pid, &status, 0);
+            return p->status = -1;
+        }
+        pump(p, (int)(deadline - now_ms()));
+    }
+    while (waitpid(p->pid, &status, 0) == -1 && errno == EINTR)
+        ;
+    if (WIFSIGNALED(status))
+        return p->status = 128 + WTERMSIG(status);
+    return p->status = WEXITSTATUS(status);
+}
+
+/* Runs argv to the end (10 s at most); returns its status. */
+int
+run(struct proc *p, char *const argv[])
+{
+    if (spawn(p, NULL, argv) == -1)
+        fail_check("cannot run %s: %s", argv[0], strerror(errno));
+    return finish(p, 10000);
+}
+
+/* ---- small observations ---- */
+
+char *
+trim(char *s)
+{
+    size_t n = strlen(s);
+
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
+        s[--n] = '\0';
+    return s;
+}
+
+const char *
+first_line(const char *text)
+{
+    static char line[1024];
+
+    snprintf(line, sizeof(line), "%.*s", (int)strcspn(text, "\n"), text);
+    return line;
+}
+
+/* "dev:inode" of /proc/PID/ns/NS, as the kernel selftests compare them. */
+int
+ns_id(pid_t pid, const char *ns, char *buf, size_t len)
+{
+    char path[64];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "/proc/%d/ns/%s", (int)pid, ns);
+    if (stat(path, &st) == -1)
+        return -1;
+    snprintf(buf, len, "%lu:%lu", (unsigned long)st.st_dev,
+             (unsigned long)st.st_ino);
+    return 0;
+}
+
+static int
+status_field(pid_t pid, const char *field, char *buf, size_t len)
+{
+    char path[64], line[256];
+    size_t flen = strlen(field);
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    if (!(f = fopen(path, "re")))
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, field, flen) == 0 && line[flen] == ':') {
+            snprintf(buf, len, "%s", trim(line + flen + 1));
+            fclose(f);
+            return 0;
+        }
+    fclose(f);
+    return -1;
+}
+
+/* Whether pid exists in the sandbox and is not a zombie. */
+bool
+process_exists(pid_t pid)
+{
+    char state[64];
+
+    return status_field(pid, "State", state, sizeof(state)) == 0 &&
+           state[0] != 'Z';
+}
+
+/* Waits until pid is gone from the sandbox's /proc: reaped, not a zombie. */
+bool
+wait_gone(pid_t pid, int timeout_ms)
+{
+    char path[64];
+    long deadline = now_ms() + timeout_ms;
+
+    snprintf(path, sizeof(path), "/proc/%d", (int)pid);
+    while (access(path, F_OK) == 0) {
+        if (now_ms() >= deadline)
+            return false;
+        usleep(10000);
+    }
+    return true;
+}
+
+/* The parent of pid, as the sandbox numbers it. */
+pid_t
+host_ppid(pid_t pid)
+{
+    char buf[32];
+
+    return status_field(pid, "PPid", buf, sizeof(buf)) == 0 ? atoi(buf) : -1;
+}
+
+/* pid's number in its own (innermost) PID namespace: NSpid's last field. */
+pid_t
+innermost_pid(pid_t pid)
+{
+    char buf[128];
+    char *last;
+
+    if (status_field(pid, "NSpid", buf, sizeof(buf)) == -1)
+        return -1;
+    last = strrchr(buf, '\t') ? strrchr(buf, '\t') : buf;
+    return atoi(last);
+}
+
+/*
+ * Whether the probe, run by the step, is in another NS namespace than the
+ * sandbox: compare device and inode of /proc/PID/ns/NS, as the kernel's
+ * selftests do.
+ */
+bool
+ns_isolated(const char *step, const char *ns)
+{
+    struct proc p;
+    char outside[64];
+
+    if (ns_id(getpid(), ns, outside, sizeof(outside)) == -1)
+        fail_check("cannot read the sandbox's %s namespace", ns);
+    if (run(&p, ARGV((char *)step_path(step), (char *)probe_path(), "ns",
+                     (char *)ns)) != 0)
+        fail_check("probe ns %s: status %d: %s", ns, p.status, p.err);
+    return strcmp(trim(p.out), outside) != 0;
+}
+
+/* Calls fn on each live process of the sandbox whose name is comm. */
+static int
+each_by_comm(const char *comm, void (*fn)(pid_t, int), int arg)
+{
+    char path[300], name[64];
+    struct dirent *e;
+    DIR *d = opendir("/proc");
+    int count = 0;
+
+    while (d && (e = readdir(d))) {
+        pid_t pid = atoi(e->d_name);
+        FILE *f;
+
+        snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+        if (pid <= 0 || !(f = fopen(path, "re")))
+            continue;
+        if (fgets(name, sizeof(name), f) && strcmp(trim(name), comm) == 0 &&
+            process_exists(pid)) {
+            count++;
+            fn(pid, arg);
+        }
+        fclose(f);
+    }
+    if (d)
+        closedir(d);
+    return count;
+}
+
+static pid_t found_pid;
+
+static void
+remember(pid_t pid, int unused)
+{
+    (void)unused;
+    found_pid = pid;
+}
+
+static void
+send_signal(pid_t pid, int sig)
+{
+    kill(pid, sig);
+}
+
+/* A live process of the sandbox named comm (see prctl PR_SET_NAME). */
+pid_t
+find_by_comm(const char *comm)
+{
+    found_pid = -1;
+    each_by_comm(comm, remember, 0);
+    return found_pid;
+}
+
+/* Signals every live process named comm; returns how many there were. */
+int
+kill_by_comm(const char *comm, int sig)
+{
+    return each_by_comm(comm, send_signal, sig);
+}
+
+/* ---- the suite: properties and behaviours become cmocka tests ---- */
+
+struct test_case {
+    char name[128];
+    const char *step;
+    const struct property *prop;
+    const struct behaviour *beh;
+    bool expect_isolated;
+};
+
+static int
+step_number(const char *step)
+{
+    return atoi(step);
+}
+
+/* Whether step is within first..last (last NULL: no end). */
+static bool
+in_range(const char *step, const char *first, const char *last)
+{
+    return step_number(step) >= step_number(first) &&
+           (!last || step_number(step) <= step_number(last));
+}
+
+/* The worker: runs the check on its step and judges the observation. */
+static int
+case_worker(void *arg)
+{
+    struct test_case *tc = arg;
+    bool held;
+
+    if (tc->beh) {
+        tc->beh->check(tc->step);
+        return 0;
+    }
+    held = tc->prop->check(tc->step);
+    if (held == tc->expect_isolated)
+        return 0;
+    if (held)
+        fail_check("%s held on %s, the control, where it must leak: is that "
+                   "binary really the step before?",
+                   tc->prop->name, tc->step);
+    fail_check("%s leaked on %s", tc->prop->name, tc->step);
+}
+
+static void
+run_case(void **state)
+{
+    struct test_case *tc = *state;
+    int status = sandbox_run(case_worker, tc, TEST_TIMEOUT_S, true);
+
+    if (status != 0)
+        fail_msg("%s: see the lines above", tc->name);
+}
+
+static void
+add_case(struct test_case *cases, struct CMUnitTest *tests, size_t *n,
+         const char *name, const char *step, const char *word)
+{
+    struct test_case *tc = &cases[*n];
+
+    snprintf(tc->name, sizeof(tc->name), "%s__step%.2s__%s", name, step, word);
+    tc->step = step;
+    tests[*n] = (struct CMUnitTest){
+        .name = tc->name, .test_func = run_case, .initial_state = tc};
+    (*n)++;
+}
+
+/*
+ * Each property: its control on the step before first_step (it must
+ * leak there), then first_step and every later step (it must hold).
+ * Each behaviour: every step from first_step on.
+ */
+int
+run_suite(const char *suite, const struct property *props, size_t n_props,
+          const struct behaviour *behaviours, size_t n_behaviours)
+{
+    size_t max = (n_props + n_behaviours) * (step_count + 1), n = 0;
+    struct test_case *cases = calloc(max, sizeof(*cases));
+    struct CMUnitTest *tests = calloc(max, sizeof(*tests));
+    int failed;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    if (geteuid() != 0) {
+        fprintf(stderr,
+                "%s: the tests need root (namespaces, cgroups): "
+                "sudo make test\n",
+                suite);
+        return 1;
+    }
+    for (size_t i = 0; i < n_props; i++) {
+        int first = step_number(props[i].first_step);
+
+        for (size_t s = 0; s < step_count; s++) {
+            int num = step_number(all_steps[s]);
+
+            if (num < first - 1 ||
+                (props[i].last_step && num > step_number(props[i].last_step)))
+                continue;
+            cases[n].prop = &props[i];
+            cases[n].expect_isolated = num >= first;
+            add_case(cases, tests, &n, props[i].name, all_steps[s],
+                     num >= first ? "isolated" : "leaks");
+        }
+    }
+    for (size_t i = 0; i < n_behaviours; i++)
+        for (size_t s = 0; s < step_count; s++) {
+            if (!in_range(all_steps[s], behaviours[i].first_step,
+                          behaviours[i].last_step))
+                continue;
+            cases[n].beh = &behaviours[i];
+            add_case(cases, tests, &n, behaviours[i].name, all_steps[s],
+                     behaviours[i].expected);
+        }
+    failed = _cmocka_run_group_tests(suite, tests, n, NULL, NULL);
+    free(tests);
+    free(cases);
+    return failed;
+}

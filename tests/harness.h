@@ -1,0 +1,107 @@
+/*
+ * harness.h: the test harness every suite uses.
+ *
+ * A suite lists properties and behaviours. The harness turns each into
+ * cmocka tests over the steps, and runs every single check in a forked
+ * child that becomes a throwaway outer sandbox (new UTS, IPC, mount,
+ * network and PID namespaces, its own /proc, a private tmpfs on /run, a
+ * pids-limited cgroup). The step binary runs inside it, so whatever a
+ * leaking step changes, it changes only in the sandbox.
+ *
+ * Checks run in the sandbox, in a process that is not the cmocka runner:
+ * they report a failure with fail_check(), which prints why and exits that
+ * process; cmocka's own assertions are for the runner only.
+ */
+#ifndef HARNESS_H
+#define HARNESS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+/* Every step that exists, in order. A new step adds one line in harness.c. */
+extern const char *const all_steps[];
+extern const size_t step_count;
+
+/*
+ * An isolation property: check() observes one step and returns true when
+ * the property holds (isolated) and false when it leaks. The harness
+ * asserts it holds on first_step and every later step, and that it leaks
+ * on the step before: the very same check, proving it can fail.
+ */
+struct property {
+    const char *name;
+    const char *first_step; /* "01" */
+    bool (*check)(const char *step);
+    const char *last_step; /* NULL, or where a later layer changes it */
+};
+
+/*
+ * A behaviour every step from first_step on must have, such as exit
+ * statuses. It has no control: it is not an isolation property. check()
+ * fails the test itself, with fail_check().
+ */
+struct behaviour {
+    const char *name;
+    const char *first_step;
+    const char *expected; /* the last word of the test name */
+    void (*check)(const char *step);
+    const char *last_step; /* NULL, or the last step it applies to */
+};
+
+int run_suite(const char *suite, const struct property *props, size_t n_props,
+              const struct behaviour *behaviours, size_t n_behaviours);
+
+/* Runs fn(arg) as a sandbox's worker and returns fn's exit status, or -1. */
+int sandbox_run(int (*fn)(void *), void *arg, int timeout_s,
+                bool check_leftovers);
+
+/* Paths: the binary for a step (STEP_BIN for the step under test). */
+const char *step_path(const char *step);
+const char *probe_path(void);
+const char *build_dir(void);
+
+/* Inside a check. */
+__attribute__((noreturn, format(printf, 1, 2))) void fail_check(const char *fmt,
+                                                                ...);
+__attribute__((format(printf, 1, 2))) void note(const char *fmt, ...);
+
+#define OUT_MAX 16384
+
+struct proc {
+    pid_t pid;
+    int in_fd; /* write end of the command's stdin, or -1 */
+    int out_fd; /* read end of its stdout */
+    int err_fd; /* read end of its stderr */
+    char out[OUT_MAX];
+    char err[OUT_MAX];
+    size_t out_len, err_len;
+    size_t line_pos; /* how much of out read_line() has returned */
+    int status; /* as a shell reports it: the code, or 128+N */
+};
+
+struct run_opts {
+    uid_t uid; /* run as this uid and gid when non-zero */
+    bool keep_stdin; /* give a pipe as stdin instead of /dev/null */
+};
+
+int spawn(struct proc *p, const struct run_opts *opts, char *const argv[]);
+const char *read_line(struct proc *p, int timeout_ms);
+int finish(struct proc *p, int timeout_ms);
+int run(struct proc *p, char *const argv[]);
+
+#define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
+
+/* Small observations. */
+char *trim(char *s);
+const char *first_line(const char *text);
+int ns_id(pid_t pid, const char *ns, char *buf, size_t len);
+bool process_exists(pid_t pid);
+bool wait_gone(pid_t pid, int timeout_ms);
+pid_t host_ppid(pid_t pid);
+pid_t innermost_pid(pid_t pid);
+bool ns_isolated(const char *step, const char *ns);
+pid_t find_by_comm(const char *comm);
+int kill_by_comm(const char *comm, int sig);
+
+#endif

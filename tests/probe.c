@@ -1,0 +1,307 @@
+/*
+ * probe.c: what the tests run inside a container.
+ *
+ * A small static program whose subcommands observe or do one thing and
+ * print one value per line, so a check can compare what it sees inside
+ * with what the sandbox sees outside. Steps 00-03 run it by its host path.
+ *
+ *   probe hostname | domainname | pid | ppid | env | fds
+ *   probe ns NAME                 dev:inode of /proc/self/ns/NAME
+ *   probe sethostname NAME        sets it, prints the hostname after
+ *   probe setdomainname NAME      likewise for the NIS domain name
+ *   probe ipc-make KIND KEY       KIND: msg, sem or shm; prints "made"
+ *   probe ipc-find KIND KEY       prints "found" or "absent"
+ *   probe ipc-rm KIND KEY         removes it; prints "removed" or "absent"
+ *   probe mq-make | mq-find | mq-rm NAME   POSIX message queues, likewise
+ *   probe kill PID SIG            prints "ok" or the errno's name
+ *   probe exit N | raise SIG      exits with N, or dies of SIG
+ *   probe wait-signal             prints "ready", then the signal it gets
+ *   probe orphan                  makes an orphan named probe-orphan,
+ *                                 prints "ready", runs until stdin closes
+ *   probe sleeper                 renames itself probe-sleeper, pauses
+ *   probe sleeper-tree            a child probe-sleeper; "ready"; pauses
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <mqueue.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ipc.h>
+#include <sys/msg.h>
+#include <sys/prctl.h>
+#include <sys/sem.h>
+#include <sys/shm.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+static int
+usage(void)
+{
+    fprintf(stderr, "probe: unknown or incomplete subcommand\n");
+    return 2;
+}
+
+static int
+print_ns(const char *name)
+{
+    char path[64];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "/proc/self/ns/%s", name);
+    if (stat(path, &st) == -1) {
+        perror(path);
+        return 1;
+    }
+    printf("%lu:%lu\n", (unsigned long)st.st_dev, (unsigned long)st.st_ino);
+    return 0;
+}
+
+/* Prints the hostname, or the NIS domain name; sets it first if asked. */
+static int
+print_names(int domain, const char *set_to)
+{
+    char buf[HOST_NAME_MAX + 1];
+    int ret = 0;
+
+    if (set_to) {
+        ret = domain ? setdomainname(set_to, strlen(set_to))
+                     : sethostname(set_to, strlen(set_to));
+        if (ret == -1) {
+            printf("%s\n", strerrorname_np(errno));
+            return 1;
+        }
+    }
+    if (domain ? getdomainname(buf, sizeof(buf))
+               : gethostname(buf, sizeof(buf)))
+        return 1;
+    printf("%s\n", buf);
+    return 0;
+}
+
+/* System V objects: make one, or look one up, by key. */
+static int
+sysv(const char *kind, key_t key, int flags)
+{
+    if (strcmp(kind, "msg") == 0)
+        return msgget(key, flags);
+    if (strcmp(kind, "sem") == 0)
+        return semget(key, 1, flags);
+    if (strcmp(kind, "shm") == 0)
+        return shmget(key, 4096, flags);
+    errno = EINVAL;
+    return -1;
+}
+
+static int
+remove_sysv(const char *kind, int id)
+{
+    if (strcmp(kind, "msg") == 0)
+        return msgctl(id, IPC_RMID, NULL);
+    if (strcmp(kind, "sem") == 0)
+        return semctl(id, 0, IPC_RMID);
+    return shmctl(id, IPC_RMID, NULL);
+}
+
+static int
+ipc(const char *what, const char *kind, const char *key_text)
+{
+    key_t key = (key_t)strtol(key_text, NULL, 0);
+    int make = strcmp(what, "ipc-make") == 0;
+    int id = sysv(kind, key, make ? IPC_CREAT | IPC_EXCL | 0600 : 0);
+
+    if (make && id == -1) {
+        printf("%s\n", strerrorname_np(errno));
+        return 1;
+    }
+    if (strcmp(what, "ipc-rm") == 0 && id != -1) {
+        if (remove_sysv(kind, id) == -1)
+            return 1;
+        printf("removed\n");
+        return 0;
+    }
+    printf("%s\n", make ? "made" : id == -1 ? "absent" : "found");
+    return 0;
+}
+
+static int
+mq(const char *what, const char *name)
+{
+    int make = strcmp(what, "mq-make") == 0;
+    mqd_t q;
+
+    if (strcmp(what, "mq-rm") == 0) {
+        printf("%s\n", mq_unlink(name) == 0 ? "removed" : "absent");
+        return 0;
+    }
+    q = mq_open(name, make ? O_CREAT | O_EXCL | O_RDWR : O_RDONLY, 0600, NULL);
+
+    if (make && q == (mqd_t)-1) {
+        printf("%s\n", strerrorname_np(errno));
+        return 1;
+    }
+    printf("%s\n", make ? "made" : q == (mqd_t)-1 ? "absent" : "found");
+    if (q != (mqd_t)-1)
+        mq_close(q);
+    return 0;
+}
+
+static int
+signal_number(const char *name)
+{
+    for (int sig = 1; sig < NSIG; sig++)
+        if (sigabbrev_np(sig) && strcmp(sigabbrev_np(sig), name) == 0)
+            return sig;
+    return atoi(name);
+}
+
+static int
+do_kill(const char *pid, const char *sig)
+{
+    if (kill(atoi(pid), signal_number(sig)) == -1)
+        printf("%s\n", strerrorname_np(errno));
+    else
+        printf("ok\n");
+    return 0;
+}
+
+static int
+do_raise(const char *name)
+{
+    int sig = signal_number(name);
+
+    signal(sig, SIG_DFL);
+    raise(sig);
+    return 1;
+}
+
+static int
+wait_signal(void)
+{
+    int sigs[] = {SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2};
+    sigset_t set;
+    int sig;
+
+    sigemptyset(&set);
+    for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+        sigaddset(&set, sigs[i]);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("ready\n");
+    fflush(stdout);
+    if (sigwait(&set, &sig) != 0)
+        return 1;
+    printf("%s\n", sigabbrev_np(sig));
+    return 0;
+}
+
+static int
+print_fds(void)
+{
+    const char *sep = "";
+
+    for (int fd = 0; fd < 1024; fd++)
+        if (fcntl(fd, F_GETFD) != -1) {
+            printf("%s%d", sep, fd);
+            sep = " ";
+        }
+    printf("\n");
+    return 0;
+}
+
+/* A grandchild whose parent exits: it becomes an orphan to be adopted. */
+static int
+orphan(void)
+{
+    char buf[64];
+    pid_t middle;
+
+    fflush(stdout);
+    middle = fork();
+    if (middle == 0) {
+        pid_t parent = getpid();
+
+        if (fork() == 0) {
+            prctl(PR_SET_NAME, "probe-orphan");
+            for (int i = 0; i < 500 && getppid() == parent; i++)
+                usleep(10000);
+            pause();
+            _exit(0);
+        }
+        _exit(0);
+    }
+    waitpid(middle, NULL, 0);
+    usleep(50000);
+    printf("ready\n");
+    fflush(stdout);
+    while (read(0, buf, sizeof(buf)) > 0)
+        ;
+    return 0;
+}
+
+__attribute__((noreturn)) static void
+sleeper(void)
+{
+    prctl(PR_SET_NAME, "probe-sleeper");
+    for (;;)
+        pause();
+}
+
+static int
+sleeper_tree(void)
+{
+    fflush(stdout);
+    if (fork() == 0)
+        sleeper();
+    printf("ready\n");
+    fflush(stdout);
+    sleeper();
+}
+
+int
+main(int argc, char *argv[])
+{
+    const char *cmd = argc > 1 ? argv[1] : "";
+    const char *arg = argc > 2 ? argv[2] : NULL;
+    const char *arg2 = argc > 3 ? argv[3] : NULL;
+
+    if (!strcmp(cmd, "hostname") || !strcmp(cmd, "domainname"))
+        return print_names(cmd[0] == 'd', NULL);
+    if ((!strcmp(cmd, "sethostname") || !strcmp(cmd, "setdomainname")) && arg)
+        return print_names(cmd[3] == 'd', arg);
+    if (!strcmp(cmd, "pid") || !strcmp(cmd, "ppid"))
+        return printf("%d\n", cmd[0] == 'p' && cmd[1] == 'i' ? getpid()
+                                                             : getppid()) < 0;
+    if (!strcmp(cmd, "ns") && arg)
+        return print_ns(arg);
+    if (!strncmp(cmd, "ipc-", 4) && arg && arg2)
+        return ipc(cmd, arg, arg2);
+    if (!strncmp(cmd, "mq-", 3) && arg)
+        return mq(cmd, arg);
+    if (!strcmp(cmd, "kill") && arg && arg2)
+        return do_kill(arg, arg2);
+    if (!strcmp(cmd, "exit") && arg)
+        return atoi(arg);
+    if (!strcmp(cmd, "raise") && arg)
+        return do_raise(arg);
+    if (!strcmp(cmd, "env")) {
+        for (char **e = environ; *e; e++)
+            printf("%s\n", *e);
+        return 0;
+    }
+    if (!strcmp(cmd, "fds"))
+        return print_fds();
+    if (!strcmp(cmd, "wait-signal"))
+        return wait_signal();
+    if (!strcmp(cmd, "orphan"))
+        return orphan();
+    if (!strcmp(cmd, "sleeper"))
+        sleeper();
+    if (!strcmp(cmd, "sleeper-tree"))
+        return sleeper_tree();
+    return usage();
+}

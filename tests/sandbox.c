@@ -1,0 +1,619 @@
+/*
+ * sandbox.c: the throwaway outer sandbox each check runs in.
+ *
+ *   R (cmocka runner)  makes the test's cgroup, forks S, kills all on timeout
+ *   S                  joins the cgroup, unshares five namespaces, forks I
+ *   I (sandbox PID 1)  sets the sandbox up, forks W, reaps, checks leftovers
+ *   W (worker)         runs the check; step binaries run below it
+ *
+ * Nothing a step does inside can reach the machine: the hostname, IPC
+ * objects, mounts, network and processes it sees are the sandbox's, and
+ * its fork loops stop at the cgroup's pids.max.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <linux/if_link.h>
+#include <linux/rtnetlink.h>
+#include <linux/veth.h>
+#include <net/if.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+#define SANDBOX_PIDS_MAX "256"
+#define SANDBOX_HOSTNAME "sandbox"
+#define MARKER_IFACE "bxmark0"
+#define MARKER_PEER "bxmark1"
+#define SANDBOX_TMP "/run/boxstep-test"
+
+/* ---- cgroups: the test's own, found from /proc/self/mountinfo ---- */
+
+struct cgroup_mount {
+    char path[PATH_MAX];
+    bool v2;
+};
+
+/* Lists the cgroup hierarchies mounted here (v1 and v2). */
+static size_t
+cgroup_mounts(struct cgroup_mount *mounts, size_t max)
+{
+    char line[1024], mnt[PATH_MAX], fstype[64], opts[512];
+    size_t n = 0;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+
+    while (f && n < max && fgets(line, sizeof(line), f)) {
+        char *sep = strstr(line, " - ");
+
+        if (!sep || sscanf(line, "%*s %*s %*s %*s %4095s", mnt) != 1 ||
+            sscanf(sep + 3, "%63s %*s %511s", fstype, opts) != 2)
+            continue;
+        if (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2"))
+            continue;
+        snprintf(mounts[n].path, sizeof(mounts[n].path), "%s", mnt);
+        mounts[n++].v2 = strcmp(fstype, "cgroup2") == 0;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static bool
+file_has_word(const char *path, const char *word)
+{
+    char buf[512] = "", *tok, *save;
+    FILE *f = fopen(path, "re");
+
+    if (!f)
+        return false;
+    if (!fgets(buf, sizeof(buf), f))
+        buf[0] = '\0';
+    fclose(f);
+    for (tok = strtok_r(buf, " ,\n", &save); tok;
+         tok = strtok_r(NULL, " ,\n", &save))
+        if (strcmp(tok, word) == 0)
+            return true;
+    return false;
+}
+
+/*
+ * The hierarchy that holds the pids controller: a v1 "pids" hierarchy,
+ * or cgroup2 where its root delegates pids to children.
+ */
+static int
+pids_hierarchy(char *path, size_t len)
+{
+    struct cgroup_mount m[32];
+    size_t n = cgroup_mounts(m, 32);
+    char file[PATH_MAX + 32];
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(file, sizeof(file), "%s/pids.max", m[i].path);
+        if (!m[i].v2 && strstr(m[i].path, "pids")) {
+            snprintf(path, len, "%s", m[i].path);
+            return 0;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        snprintf(file, sizeof(file), "%s/cgroup.subtree_control", m[i].path);
+        if (m[i].v2 && file_has_word(file, "pids")) {
+            snprintf(path, len, "%s", m[i].path);
+            return 0;
+        }
+    }
+    return -1;
+}
+
+static int
+write_text(const char *path, const char *text)
+{
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    ssize_t n;
+
+    if (fd == -1)
+        return -1;
+    n = write(fd, text, strlen(text));
+    close(fd);
+    return n == (ssize_t)strlen(text) ? 0 : -1;
+}
+
+/* Sends SIGKILL to every process in a cgroup until it is empty. */
+static void
+kill_cgroup(const char *dir)
+{
+    char file[PATH_MAX + 16];
+
+    snprintf(file, sizeof(file), "%s/cgroup.procs", dir);
+    for (int round = 0; round < 200; round++) {
+        FILE *f = fopen(file, "re");
+        int pid, found = 0;
+
+        while (f && fscanf(f, "%d", &pid) == 1) {
+            kill(pid, SIGKILL);
+            found++;
+        }
+        if (f)
+            fclose(f);
+        if (!found)
+            return;
+        usleep(10000);
+    }
+}
+
+/*
+ * Removes a cgroup tree the test made, deepest first. A frozen task
+ * ignores SIGKILL until thawed, so each cgroup is thawed, then emptied.
+ * Returns how many cgroups there were below dir (leftovers of a step).
+ */
+static int
+remove_cgroup_tree(const char *dir)
+{
+    char path[PATH_MAX];
+    struct dirent *e;
+    DIR *d = opendir(dir);
+    int below = 0;
+
+    if (!d)
+        return 0;
+    while ((e = readdir(d))) {
+        if (e->d_type != DT_DIR || e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        below += 1 + remove_cgroup_tree(path);
+    }
+    closedir(d);
+    snprintf(path, sizeof(path), "%s/freezer.state", dir);
+    write_text(path, "THAWED");
+    snprintf(path, sizeof(path), "%s/cgroup.freeze", dir);
+    write_text(path, "0");
+    kill_cgroup(dir);
+    for (int i = 0; i < 100 && rmdir(dir) == -1 && errno == EBUSY; i++)
+        usleep(20000);
+    return below;
+}
+
+/*
+ * The private cgroup parent handed to the steps (BOXSTEP_CGROUP_PARENT):
+ * whatever cgroups a step makes, it makes below this name, so the check
+ * for leftovers looks only at what this test's runs made. Returns how many
+ * cgroups were left below it in all hierarchies, after removing them.
+ */
+static int
+remove_parent_cgroups(const char *parent)
+{
+    struct cgroup_mount m[32];
+    size_t n = cgroup_mounts(m, 32);
+    char dir[PATH_MAX + 256];
+    int left = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        snprintf(dir, sizeof(dir), "%s/%s", m[i].path, parent);
+        left += remove_cgroup_tree(dir);
+    }
+    return left;
+}
+
+/* ---- the sandbox's network: loopback up, and a marker veth pair ---- */
+
+static void
+add_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
+{
+    struct rtattr *rta = (void *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+
+    rta->rta_type = type;
+    rta->rta_len = RTA_LENGTH(len);
+    if (len)
+        memcpy(RTA_DATA(rta), data, len);
+    h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
+}
+
+static struct rtattr *
+nest_start(struct nlmsghdr *h, int type)
+{
+    struct rtattr *nest = (void *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
+
+    add_attr(h, type, NULL, 0);
+    return nest;
+}
+
+static void
+nest_end(struct nlmsghdr *h, struct rtattr *nest)
+{
+    nest->rta_len = (char *)h + h->nlmsg_len - (char *)nest;
+}
+
+/* One rtnetlink request, and its acknowledgement. */
+static int
+netlink_request(struct nlmsghdr *h)
+{
+    char reply[4096];
+    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
+    struct nlmsgerr *err = NLMSG_DATA((struct nlmsghdr *)reply);
+    ssize_t n;
+
+    if (fd == -1)
+        return -1;
+    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
+    n = send(fd, h, h->nlmsg_len, 0);
+    if (n > 0)
+        n = recv(fd, reply, sizeof(reply), 0);
+    close(fd);
+    if (n <= 0)
+        return -1;
+    if (((struct nlmsghdr *)reply)->nlmsg_type == NLMSG_ERROR && err->error) {
+        errno = -err->error;
+        return -1;
+    }
+    return 0;
+}
+
+/* ip link add MARKER_IFACE type veth peer name MARKER_PEER */
+static int
+add_marker_veth(void)
+{
+    union {
+        struct nlmsghdr h;
+        char buf[1024];
+    } req = {0};
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+    struct rtattr *info, *data, *peer;
+
+    req.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifi));
+    req.h.nlmsg_type = RTM_NEWLINK;
+    req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
+    memcpy(NLMSG_DATA(&req.h), &ifi, sizeof(ifi));
+    add_attr(&req.h, IFLA_IFNAME, MARKER_IFACE, sizeof(MARKER_IFACE));
+    info = nest_start(&req.h, IFLA_LINKINFO);
+    add_attr(&req.h, IFLA_INFO_KIND, "veth", 5);
+    data = nest_start(&req.h, IFLA_INFO_DATA);
+    peer = nest_start(&req.h, VETH_INFO_PEER);
+    req.h.nlmsg_len += sizeof(ifi); /* the peer's own ifinfomsg */
+    add_attr(&req.h, IFLA_IFNAME, MARKER_PEER, sizeof(MARKER_PEER));
+    nest_end(&req.h, peer);
+    nest_end(&req.h, data);
+    nest_end(&req.h, info);
+    return netlink_request(&req.h);
+}
+
+static int
+loopback_up(void)
+{
+    struct ifreq ifr = {.ifr_name = "lo"};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    int ret = -1;
+
+    if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
+        ifr.ifr_flags |= IFF_UP;
+        ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
+    }
+    if (fd >= 0)
+        close(fd);
+    return ret;
+}
+
+/* ---- inside: set-up, and what a test may not leave behind ---- */
+
+struct snapshot {
+    char mounts[8192];
+    char ifaces[1024];
+};
+
+/* The mount points, one per line, as /proc/self/mountinfo lists them. */
+static void
+list_mounts(char *buf, size_t len)
+{
+    char line[1024], mnt[PATH_MAX];
+    size_t n = 0;
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+
+    buf[0] = '\0';
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1 && n < len)
+            n += snprintf(buf + n, len - n, "%s\n", mnt);
+    if (f)
+        fclose(f);
+}
+
+/* The interfaces of this network namespace, from /proc/self/net/dev. */
+static void
+list_ifaces(char *buf, size_t len)
+{
+    char line[512], name[IFNAMSIZ + 1];
+    size_t n = 0;
+    FILE *f = fopen("/proc/self/net/dev", "re");
+
+    buf[0] = '\0';
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, " %16[^:]:", name) == 1 && n < len)
+            n += snprintf(buf + n, len - n, "%s ", name);
+    if (f)
+        fclose(f);
+}
+
+static void
+take_snapshot(struct snapshot *s)
+{
+    list_mounts(s->mounts, sizeof(s->mounts));
+    list_ifaces(s->ifaces, sizeof(s->ifaces));
+}
+
+static void
+die_setup(const char *what)
+{
+    fprintf(stderr, "    FAIL: sandbox set-up: %s: %s\n", what,
+            strerror(errno));
+    _exit(1);
+}
+
+static void
+setup_sandbox(void)
+{
+    if (mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+              NULL) == -1)
+        die_setup("mount proc on /proc");
+    if (mount("tmpfs", "/run", "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") ==
+        -1)
+        die_setup("mount tmpfs on /run");
+    if (mkdir(SANDBOX_TMP, 01777) == -1)
+        die_setup("mkdir " SANDBOX_TMP);
+    if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) == -1 ||
+        setdomainname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) == -1)
+        die_setup("sethostname");
+    if (loopback_up() == -1)
+        die_setup("bring lo up");
+    if (add_marker_veth() == -1)
+        die_setup("add the marker veth pair " MARKER_IFACE);
+    setenv("TMPDIR", SANDBOX_TMP, 1);
+}
+
+/* Processes other than the sandbox's init, as "pid (name)" words. */
+static int
+list_strays(char *buf, size_t len)
+{
+    char path[300], name[64];
+    struct dirent *e;
+    DIR *d = opendir("/proc");
+    int count = 0;
+    size_t n = 0;
+
+    buf[0] = '\0';
+    while (d && (e = readdir(d))) {
+        int pid = atoi(e->d_name);
+        FILE *f;
+
+        if (pid <= 1)
+            continue;
+        snprintf(path, sizeof(path), "/proc/%d/comm", pid);
+        name[0] = '\0';
+        if ((f = fopen(path, "re"))) {
+            if (!fgets(name, sizeof(name), f))
+                name[0] = '\0';
+            fclose(f);
+        }
+        count++;
+        if (n < len)
+            n += snprintf(buf + n, len - n, "%d (%s) ", pid,
+                          strtok(name, "\n") ? name : "?");
+    }
+    if (d)
+        closedir(d);
+    return count;
+}
+
+/* Reaps children without blocking; returns whether worker was one. */
+static bool
+reap_some(pid_t worker, int *worker_status)
+{
+    int status;
+    pid_t pid;
+    bool got = false;
+
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0)
+        if (pid == worker) {
+            *worker_status = status;
+            got = true;
+        }
+    return got;
+}
+
+/*
+ * After the check: no process, mount, interface or state file may be
+ * left. Processes get two seconds to finish exiting.
+ */
+static int
+check_leftovers(const struct snapshot *before)
+{
+    struct snapshot after;
+    char strays[512], state[PATH_MAX];
+    int left = 0, dummy;
+    DIR *d;
+
+    for (int i = 0; i < 200 && list_strays(strays, sizeof(strays)); i++) {
+        reap_some(-1, &dummy);
+        usleep(10000);
+    }
+    if (list_strays(strays, sizeof(strays))) {
+        fprintf(stderr, "    FAIL: processes left: %s\n", strays);
+        left++;
+    }
+    take_snapshot(&after);
+    if (strcmp(before->mounts, after.mounts)) {
+        fprintf(stderr, "    FAIL: mounts changed; now:\n%s", after.mounts);
+        left++;
+    }
+    if (strcmp(before->ifaces, after.ifaces)) {
+        fprintf(stderr, "    FAIL: interfaces left: %s (before: %s)\n",
+                after.ifaces, before->ifaces);
+        left++;
+    }
+    snprintf(state, sizeof(state), "/run/boxstep");
+    if ((d = opendir(state))) {
+        struct dirent *e;
+
+        while ((e = readdir(d)))
+            if (e->d_name[0] != '.') {
+                fprintf(stderr, "    FAIL: state left: %s/%s\n", state,
+                        e->d_name);
+                left++;
+            }
+        closedir(d);
+    }
+    return left;
+}
+
+/* I: the sandbox's PID 1. */
+static int
+sandbox_init(int (*fn)(void *), void *arg, bool check)
+{
+    struct snapshot before;
+    int status = 0;
+    pid_t worker;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    setup_sandbox();
+    take_snapshot(&before);
+    fflush(NULL);
+    worker = fork();
+    if (worker == 0)
+        _exit(fn(arg));
+    for (;;) {
+        int st;
+        pid_t pid = waitpid(-1, &st, 0);
+
+        if (pid == worker) {
+            status = st;
+            break;
+        }
+        if (pid == -1 && errno != EINTR)
+            break;
+    }
+    if (check && check_leftovers(&before))
+        return 1;
+    if (WIFSIGNALED(status) && !check)
+        return 128 + WTERMSIG(status);
+    if (WIFSIGNALED(status)) {
+        fprintf(stderr, "    FAIL: the check died of signal %d\n",
+                WTERMSIG(status));
+        return 1;
+    }
+    return WEXITSTATUS(status);
+}
+
+/* S: joins the test's cgroup, unshares, and waits for the sandbox. */
+static int
+sandbox_outer(int (*fn)(void *), void *arg, const char *cgroup, bool check)
+{
+    char procs[PATH_MAX + 16], pid_text[16];
+    int status;
+    pid_t init;
+
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    snprintf(procs, sizeof(procs), "%s/cgroup.procs", cgroup);
+    snprintf(pid_text, sizeof(pid_text), "%d", (int)getpid());
+    if (write_text(procs, pid_text) == -1)
+        die_setup("join the test cgroup");
+    if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET |
+                CLONE_NEWPID) == -1)
+        die_setup("unshare");
+    /* No mount made in the sandbox may propagate to the machine. */
+    if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
+        die_setup("make / rprivate");
+    init = fork();
+    if (init == 0)
+        _exit(sandbox_init(fn, arg, check));
+    if (init == -1 || waitpid(init, &status, 0) == -1)
+        die_setup("fork the sandbox's init");
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
+}
+
+/* Makes the test's pids cgroup, and names the steps' cgroup parent. */
+static int
+make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
+{
+    static int counter;
+    char root[PATH_MAX], file[PATH_MAX + 16];
+
+    if (pids_hierarchy(root, sizeof(root)) == -1) {
+        fprintf(stderr, "    FAIL: no cgroup hierarchy with the pids "
+                        "controller: the sandbox cannot bound fork loops\n");
+        return -1;
+    }
+    counter++;
+    snprintf(cgroup, len, "%s/boxstep-harness-%d-%d", root, (int)getpid(),
+             counter);
+    snprintf(parent, plen, "boxstep-test-%d-%d", (int)getpid(), counter);
+    snprintf(file, sizeof(file), "%s/pids.max", cgroup);
+    if (mkdir(cgroup, 0755) == -1 || write_text(file, SANDBOX_PIDS_MAX)) {
+        fprintf(stderr, "    FAIL: cannot make %s: %s\n", cgroup,
+                strerror(errno));
+        rmdir(cgroup);
+        return -1;
+    }
+    return 0;
+}
+
+/* Waits for S up to timeout_s; returns its exit status, or -1. */
+static int
+wait_sandbox(pid_t outer, int timeout_s, const char *cgroup)
+{
+    int pidfd = syscall(SYS_pidfd_open, outer, 0);
+    struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
+    int status;
+
+    if (pidfd == -1 || poll(&pfd, 1, timeout_s * 1000) == 0) {
+        fprintf(stderr, "    FAIL: timed out after %d s: killing the test\n",
+                timeout_s);
+        kill_cgroup(cgroup);
+        kill(outer, SIGKILL);
+        waitpid(outer, &status, 0);
+        if (pidfd >= 0)
+            close(pidfd);
+        return -1;
+    }
+    close(pidfd);
+    waitpid(outer, &status, 0);
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/*
+ * Runs fn(arg) as a fresh sandbox's worker, and returns fn's exit status
+ * (0 for a pass), or 1 when something was left behind, or -1 on timeout.
+ */
+int
+sandbox_run(int (*fn)(void *), void *arg, int timeout_s, bool check)
+{
+    char cgroup[PATH_MAX], parent[64];
+    int status, left;
+    pid_t outer;
+
+    if (make_test_cgroup(cgroup, sizeof(cgroup), parent, sizeof(parent)))
+        return -1;
+    setenv("BOXSTEP_CGROUP_PARENT", parent, 1);
+    fflush(NULL);
+    outer = fork();
+    if (outer == 0)
+        _exit(sandbox_outer(fn, arg, cgroup, check));
+    status = wait_sandbox(outer, timeout_s, cgroup);
+    /* Steps' cgroups first: thawed, emptied, then removed. */
+    left = remove_parent_cgroups(parent);
+    if (left && check) {
+        fprintf(stderr, "    FAIL: %d cgroups left below %s\n", left, parent);
+        status = status ? status : 1;
+    }
+    remove_cgroup_tree(cgroup);
+    return status;
+}
