@@ -436,12 +436,28 @@ send_signal(pid_t pid, int sig)
     kill(pid, sig);
 }
 
+static void
+remember_child(pid_t pid, int parent)
+{
+    if (host_ppid(pid) == parent)
+        found_pid = pid;
+}
+
 /* A live process of the sandbox named comm (see prctl PR_SET_NAME). */
 pid_t
 find_by_comm(const char *comm)
 {
     found_pid = -1;
     each_by_comm(comm, remember, 0);
+    return found_pid;
+}
+
+/* Likewise, among the children of parent. */
+pid_t
+find_child_by_comm(pid_t parent, const char *comm)
+{
+    found_pid = -1;
+    each_by_comm(comm, remember_child, parent);
     return found_pid;
 }
 

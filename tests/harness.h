@@ -102,6 +102,7 @@ pid_t host_ppid(pid_t pid);
 pid_t innermost_pid(pid_t pid);
 bool ns_isolated(const char *step, const char *ns);
 pid_t find_by_comm(const char *comm);
+pid_t find_child_by_comm(pid_t parent, const char *comm);
 int kill_by_comm(const char *comm, int sig);
 
 #endif

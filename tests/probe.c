@@ -16,6 +16,8 @@
  *   probe kill PID SIG            prints "ok" or the errno's name
  *   probe exit N | raise SIG      exits with N, or dies of SIG
  *   probe wait-signal             prints "ready", then the signal it gets
+ *   probe count-int               prints "ready"; after a first SIGINT,
+ *                                 counts them for half a second: "INT N"
  *   probe orphan                  makes an orphan named probe-orphan,
  *                                 prints "ready", runs until stdin closes
  *   probe sleeper                 renames itself probe-sleeper, pauses
@@ -36,6 +38,7 @@
 #include <sys/shm.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -193,9 +196,33 @@ wait_signal(void)
     sigprocmask(SIG_BLOCK, &set, NULL);
     printf("ready\n");
     fflush(stdout);
-    if (sigwait(&set, &sig) != 0)
-        return 1;
+    while ((sig = sigwaitinfo(&set, NULL)) == -1)
+        if (errno != EINTR)
+            return 1;
     printf("%s\n", sigabbrev_np(sig));
+    return 0;
+}
+
+/* How many times one Ctrl-C delivers SIGINT: it must be once. */
+static int
+count_int(void)
+{
+    struct timespec half = {.tv_nsec = 500000000};
+    sigset_t set;
+    int count = 0;
+
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigprocmask(SIG_BLOCK, &set, NULL);
+    printf("ready\n");
+    fflush(stdout);
+    /* Ctrl-Z and fg interrupt the wait (EINTR): wait again. */
+    while (sigwaitinfo(&set, NULL) == -1)
+        if (errno != EINTR)
+            return 1;
+    for (count = 1; sigtimedwait(&set, NULL, &half) == SIGINT; count++)
+        ;
+    printf("INT %d\n", count);
     return 0;
 }
 
@@ -297,6 +324,8 @@ main(int argc, char *argv[])
         return print_fds();
     if (!strcmp(cmd, "wait-signal"))
         return wait_signal();
+    if (!strcmp(cmd, "count-int"))
+        return count_int();
     if (!strcmp(cmd, "orphan"))
         return orphan();
     if (!strcmp(cmd, "sleeper"))

@@ -5,11 +5,13 @@
  * must pass exit statuses and signals through, for instance).
  */
 #include <fcntl.h>
+#include <poll.h>
 #include <regex.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -224,6 +226,126 @@ trace(const char *step)
         fail_check("without -v, stderr is not empty:\n%s", p.err);
 }
 
+/* A job-control shell (busybox sh -i) on a pseudo-terminal. */
+struct tty {
+    int master;
+    pid_t shell;
+    char seen[OUT_MAX];
+    size_t len, pos;
+};
+
+static void
+tty_start(struct tty *t)
+{
+    char shell[512];
+
+    memset(t, 0, sizeof(*t));
+    snprintf(shell, sizeof(shell), "%s/rootfs/bin/busybox", build_dir());
+    t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (t->master == -1 || grantpt(t->master) || unlockpt(t->master))
+        fail_check("cannot open a pseudo-terminal");
+    fflush(NULL);
+    if ((t->shell = fork()) == 0) {
+        /* A new session whose first terminal opened becomes its own. */
+        int slave = (setsid(), open(ptsname(t->master), O_RDWR));
+
+        dup2(slave, 0);
+        dup2(slave, 1);
+        dup2(slave, 2);
+        setenv("PS1", "PROMPT> ", 1);
+        execl(shell, "sh", "-i", (char *)NULL);
+        _exit(127);
+    }
+}
+
+/* Reads the terminal until text appears (after what was matched before). */
+static void
+tty_expect(struct tty *t, const char *text)
+{
+    struct pollfd pfd = {.fd = t->master, .events = POLLIN};
+    char *found;
+
+    for (int waited = 0; waited < 5000; waited += 50) {
+        t->seen[t->len] = '\0';
+        if ((found = strstr(t->seen + t->pos, text))) {
+            t->pos = found - t->seen + strlen(text);
+            return;
+        }
+        if (poll(&pfd, 1, 50) == 1 && t->len < sizeof(t->seen) - 1) {
+            ssize_t n =
+                read(t->master, t->seen + t->len, sizeof(t->seen) - 1 - t->len);
+            t->len += n > 0 ? n : 0;
+        }
+    }
+    fail_check("the terminal never showed '%s'; it shows:\n%s", text,
+               t->seen + t->pos);
+}
+
+static void
+tty_send(struct tty *t, const char *keys)
+{
+    if (write(t->master, keys, strlen(keys)) != (ssize_t)strlen(keys))
+        fail_check("cannot type on the terminal");
+}
+
+/* The state letter of /proc/PID/stat: R, S, T (stopped), Z... */
+static char
+state_of(pid_t pid)
+{
+    char path[64], stat[256], *close;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (pid <= 0 || !(f = fopen(path, "re")))
+        fail_check("no process %d", (int)pid);
+    close = fgets(stat, sizeof(stat), f) ? strrchr(stat, ')') : NULL;
+    fclose(f);
+    return close ? close[2] : '?';
+}
+
+/*
+ * Under a job-control shell, as a user types: Ctrl-Z stops COMMAND and
+ * the runtime and gives the shell its prompt back; fg resumes them; and
+ * Ctrl-C reaches COMMAND exactly once, though the terminal signals the
+ * runtime too: the runtime does not forward what the terminal sent.
+ */
+static void
+terminal_keys(const char *step)
+{
+    char line[1024];
+    pid_t command, runtime;
+    struct tty t;
+
+    tty_start(&t);
+    tty_expect(&t, "PROMPT> ");
+    snprintf(line, sizeof(line), "%s %s count-int\n", STEP, PROBE);
+    tty_send(&t, line);
+    tty_expect(&t, "ready");
+    tty_send(&t, "\x1a"); /* Ctrl-Z */
+    tty_expect(&t, "Stopped");
+    tty_expect(&t, "PROMPT> ");
+    /* The runtime is the shell's child; from 03 its init shares its name. */
+    command = find_by_comm("probe");
+    runtime = find_child_by_comm(t.shell, step);
+    if (state_of(command) != 'T' || state_of(runtime) != 'T')
+        fail_check("after Ctrl-Z, COMMAND is '%c' and the runtime '%c', "
+                   "not both stopped (T)",
+                   state_of(command), state_of(runtime));
+    tty_send(&t, "fg\n");
+    usleep(200000);
+    tty_send(&t, "\x03"); /* Ctrl-C */
+    tty_expect(&t, "INT ");
+    if (strncmp(t.seen + t.pos, "1", 1) != 0)
+        fail_check("one Ctrl-C delivered %.1s SIGINTs to COMMAND, not one",
+                   t.seen + t.pos);
+    tty_expect(&t, "PROMPT> ");
+    tty_send(&t, "echo status=$?\n"); /* fg's status is the job's */
+    tty_expect(&t, "status=0");
+    tty_send(&t, "exit\n");
+    waitpid(t.shell, NULL, 0);
+    close(t.master);
+}
+
 /* Step 00 needs no privilege: it runs for an unprivileged user. */
 static void
 nonroot_runs(const char *step)
@@ -260,6 +382,7 @@ main(void)
         {"descriptors", "00", "only_stdio", descriptors, NULL},
         {"sigterm_forwarded", "00", "reaches_command", sigterm_forwarded, NULL},
         {"trace", "00", "tags_side_and_pid", trace, NULL},
+        {"terminal_keys", "00", "reach_command_once", terminal_keys, NULL},
         {"nonroot", "00", "runs", nonroot_runs, "00"},
     };
 
