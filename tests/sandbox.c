@@ -566,9 +566,14 @@ make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
     return 0;
 }
 
-/* Waits for S up to timeout_s; returns its exit status, or -1. */
+/*
+ * Waits for S up to timeout_s; returns its exit status, or -1. On a
+ * timeout the steps' cgroups are thawed and emptied first: a frozen task
+ * ignores SIGKILL until it is thawed.
+ */
 static int
-wait_sandbox(pid_t outer, int timeout_s, const char *cgroup)
+wait_sandbox(pid_t outer, int timeout_s, const char *cgroup,
+             const char *parent)
 {
     int pidfd = syscall(SYS_pidfd_open, outer, 0);
     struct pollfd pfd = {.fd = pidfd, .events = POLLIN};
@@ -577,6 +582,7 @@ wait_sandbox(pid_t outer, int timeout_s, const char *cgroup)
     if (pidfd == -1 || poll(&pfd, 1, timeout_s * 1000) == 0) {
         fprintf(stderr, "    FAIL: timed out after %d s: killing the test\n",
                 timeout_s);
+        remove_parent_cgroups(parent);
         kill_cgroup(cgroup);
         kill(outer, SIGKILL);
         waitpid(outer, &status, 0);
@@ -607,7 +613,7 @@ sandbox_run(int (*fn)(void *), void *arg, int timeout_s, bool check)
     outer = fork();
     if (outer == 0)
         _exit(sandbox_outer(fn, arg, cgroup, check));
-    status = wait_sandbox(outer, timeout_s, cgroup);
+    status = wait_sandbox(outer, timeout_s, cgroup, parent);
     /* Steps' cgroups first: thawed, emptied, then removed. */
     left = remove_parent_cgroups(parent);
     if (left && check) {
