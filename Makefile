@@ -8,6 +8,8 @@
 #   make check-diffs  fail when a step's diff does more than add
 #   make format-check fail when a file is not clang-formatted
 #   make tutorial     regenerate tutorial.md (root); tutorial-check in CI
+#   make doctor       can this machine run the steps? (a preflight table)
+#   make vm           a shell in the lab VM (cgroup v2 only); vm-test in CI
 #   make DEBUG=1      dynamic, -O0 builds for valgrind and gdb
 #   make SANITIZE=1   dynamic builds with ASan and UBSan
 
@@ -46,7 +48,7 @@ TEST_PKGS := $(BUILD_PKGS) libcmocka-dev busybox-static
 FORMAT_PKGS := clang-format
 
 .PHONY: all deps test-deps rootfs test demo diff check-diffs format \
-	format-check tutorial tutorial-check clean
+	format-check tutorial tutorial-check doctor clean
 .DEFAULT_GOAL := all
 
 all: $(STEP_BINS)
@@ -75,6 +77,12 @@ $(BUILD)/rootfs/bin/busybox: rootfs/build.sh $(wildcard rootfs/skel/etc/*)
 	rootfs/build.sh /bin/busybox $(BUILD)/rootfs
 
 include tests/tests.mk
+# The lab VM (make vm, make vm-test), once vm/ exists.
+-include vm/vm.mk
+
+# Preflight: can this machine run the steps? A table, and why not.
+doctor:
+	@tools/doctor.sh
 
 # Until step 04 brings a root filesystem, the demo runs busybox's shell
 # from build/rootfs on the host's files.
