@@ -86,9 +86,11 @@ int parse_options(const struct opt *opts, int argc, char *argv[], char *err,
 int parse_size(const char *text, unsigned long long *bytes);
 void print_help(FILE *out, const struct opt *opts, const char *about);
 
-/* util.c: small helpers. */
+/* util.c: small helpers, and wrappers for calls glibc lacks. */
 int exit_status_of(int wstatus);
 bool sent_by_terminal(const siginfo_t *info);
+int pivot_root(const char *new_root, const char *put_old);
+int mkdir_parents(const char *path, mode_t mode);
 
 /*
  * sync.c: the synchronisation pipe between the runtime and its child.

@@ -29,10 +29,14 @@
 
 #include "harness.h"
 
-const char *const all_steps[] = {"00-fork", "01-uts", "02-ipc", "03-pid"};
+const char *const all_steps[] = {"00-fork", "01-uts", "02-ipc", "03-pid",
+                                 "04-mount"};
 const size_t step_count = sizeof(all_steps) / sizeof(all_steps[0]);
 
 #define TEST_TIMEOUT_S 30
+#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+/* Where the probe's directory appears inside a container with a rootfs. */
+#define PROBE_DIR "/boxstep-probe"
 
 /* ---- paths ---- */
 
@@ -135,11 +139,72 @@ child_redirect(int in, int out, int err, const struct run_opts *opts)
     }
 }
 
+/* The step number of a step binary (STEP_BIN too), or -1 for another. */
+static int
+step_of(const char *path)
+{
+    const char *bin = getenv("BOXSTEP_STEP_BIN");
+    char built[PATH_MAX];
+
+    if (bin && *bin && strcmp(path, bin) == 0)
+        return atoi(getenv("BOXSTEP_STEP"));
+    for (size_t i = 0; i < step_count; i++) {
+        snprintf(built, sizeof(built), "%s/%s", build_dir(), all_steps[i]);
+        if (strcmp(path, built) == 0)
+            return atoi(all_steps[i]);
+    }
+    return -1;
+}
+
+/*
+ * From step 04 the container has its own root filesystem, without the
+ * probe: a step's command line that names the probe by its host path gets
+ * the probe's directory as a read-only volume instead, and the probe's
+ * path inside it. Steps 00-03 run it by its host path.
+ */
+static char *const *
+probe_through_volume(char *const argv[], char **buf, size_t max)
+{
+    static char volume[PATH_MAX + 32];
+    char dir[PATH_MAX];
+    size_t n = 0;
+
+    if (step_of(argv[0]) < 4)
+        return argv;
+    snprintf(dir, sizeof(dir), "%s", probe_path());
+    *strrchr(dir, '/') = '\0';
+    snprintf(volume, sizeof(volume), "%s:" PROBE_DIR ":ro", dir);
+    buf[n++] = argv[0];
+    buf[n++] = "--volume";
+    buf[n++] = volume;
+    for (size_t i = 1; argv[i] && n < max - 1; i++)
+        buf[n++] = strcmp(argv[i], probe_path()) ? argv[i] : PROBE_DIR "/probe";
+    buf[n] = NULL;
+    return buf;
+}
+
+/* argv as a shell command line (what spawn() would run), for a terminal. */
+const char *
+command_line(char *const argv[])
+{
+    static char line[4096];
+    char *rewritten[64];
+    size_t n = 0;
+
+    argv = probe_through_volume(argv, rewritten, ARRAY_SIZE(rewritten));
+    line[0] = '\0';
+    for (size_t i = 0; argv[i] && n < sizeof(line); i++)
+        n += snprintf(line + n, sizeof(line) - n, "%s'%s'", i ? " " : "",
+                      argv[i]);
+    return line;
+}
+
 /* Starts argv with its stdout and stderr on pipes. */
 int
 spawn(struct proc *p, const struct run_opts *opts, char *const argv[])
 {
     int in[2], out[2], err[2];
+    char *rewritten[64];
 
     memset(p, 0, sizeof(*p));
     if (opts && opts->keep_stdin) {
@@ -152,6 +217,7 @@ spawn(struct proc *p, const struct run_opts *opts, char *const argv[])
     if (pipe2(out, O_CLOEXEC) == -1 || pipe2(err, O_CLOEXEC) == -1)
         return -1;
     fflush(NULL);
+    argv = probe_through_volume(argv, rewritten, ARRAY_SIZE(rewritten));
     p->pid = fork();
     if (p->pid == 0) {
         child_redirect(in[0], out[1], err[1], opts);
@@ -466,6 +532,61 @@ int
 kill_by_comm(const char *comm, int sig)
 {
     return each_by_comm(comm, send_signal, sig);
+}
+
+/* A job-control shell (busybox sh -i) on a pseudo-terminal. */
+void
+tty_start(struct tty *t)
+{
+    char shell[512];
+
+    memset(t, 0, sizeof(*t));
+    snprintf(shell, sizeof(shell), "%s/rootfs/bin/busybox", build_dir());
+    t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (t->master == -1 || grantpt(t->master) || unlockpt(t->master))
+        fail_check("cannot open a pseudo-terminal");
+    fflush(NULL);
+    if ((t->shell = fork()) == 0) {
+        /* A new session whose first terminal opened becomes its own. */
+        int slave = (setsid(), open(ptsname(t->master), O_RDWR));
+
+        dup2(slave, 0);
+        dup2(slave, 1);
+        dup2(slave, 2);
+        setenv("PS1", "PROMPT> ", 1);
+        execl(shell, "sh", "-i", (char *)NULL);
+        _exit(127);
+    }
+}
+
+/* Reads the terminal until text appears (after what was matched before). */
+void
+tty_expect(struct tty *t, const char *text)
+{
+    struct pollfd pfd = {.fd = t->master, .events = POLLIN};
+    char *found;
+
+    for (int waited = 0; waited < 5000; waited += 50) {
+        t->seen[t->len] = '\0';
+        if ((found = strstr(t->seen + t->pos, text))) {
+            t->pos = found - t->seen + strlen(text);
+            return;
+        }
+        if (poll(&pfd, 1, 50) == 1 && t->len < sizeof(t->seen) - 1) {
+            ssize_t n =
+                read(t->master, t->seen + t->len, sizeof(t->seen) - 1 - t->len);
+            t->len += n > 0 ? n : 0;
+        }
+    }
+    fail_check("the terminal never showed '%s'; it shows:\n%s", text,
+               t->seen + t->pos);
+}
+
+void
+tty_send(struct tty *t, const char *keys)
+{
+    if (write(t->master, keys, strlen(keys)) != (ssize_t)strlen(keys))
+        fail_check("cannot type on the terminal");
 }
 
 /* ---- the suite: properties and behaviours become cmocka tests ---- */

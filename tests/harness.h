@@ -89,8 +89,21 @@ int spawn(struct proc *p, const struct run_opts *opts, char *const argv[]);
 const char *read_line(struct proc *p, int timeout_ms);
 int finish(struct proc *p, int timeout_ms);
 int run(struct proc *p, char *const argv[]);
+const char *command_line(char *const argv[]);
 
 #define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
+
+/* A job-control shell (busybox sh -i from build/rootfs) on a pty. */
+struct tty {
+    int master;
+    pid_t shell;
+    char seen[OUT_MAX];
+    size_t len, pos;
+};
+
+void tty_start(struct tty *t);
+void tty_expect(struct tty *t, const char *text);
+void tty_send(struct tty *t, const char *keys);
 
 /* Small observations. */
 char *trim(char *s);

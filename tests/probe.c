@@ -22,7 +22,16 @@
  *                                 prints "ready", runs until stdin closes
  *   probe sleeper                 renames itself probe-sleeper, pauses
  *   probe sleeper-tree            a child probe-sleeper; "ready"; pauses
+ *   probe mount-tmpfs DIR         mounts a tmpfs named boxstep-probe on DIR
+ *   probe reach PATH HOW          opens PATH after trying to leave the root
+ *                                 HOW: dotdot, chroot or proc-root;
+ *                                 prints "reached" or "unreachable"
+ *   probe pids                    the PIDs /proc lists, on one line
+ *   probe ls DIR                  DIR's entries, sorted, on one line
+ *   probe mountflag PATH          "ro" or "rw": the mount's read-only flag
+ *   probe write PATH              creates PATH: "ok" or the errno's name
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,10 +42,12 @@
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -278,6 +289,96 @@ sleeper(void)
         pause();
 }
 
+/*
+ * Tries to open PATH from outside the container's root. dotdot: climb
+ * with .. from /. chroot: the classic double-chroot escape, a chroot into
+ * a subdirectory while the working directory stays above it, then climb
+ * and chroot(".") there. proc-root: through /proc/1/root, the root
+ * directory of PID 1.
+ */
+static int
+reach(const char *path, const char *how)
+{
+    char buf[PATH_MAX];
+    const char *target = path;
+
+    if (strcmp(how, "dotdot") == 0 || strcmp(how, "chroot") == 0) {
+        if (chdir("/") == -1)
+            return 1;
+        /* /dev exists on both sides: the probe creates nothing. */
+        if (strcmp(how, "chroot") == 0 && chroot("/dev") == -1)
+            return 1;
+        for (int i = 0; i < 64; i++)
+            if (chdir("..") == -1)
+                return 1;
+        if (strcmp(how, "chroot") == 0 && chroot(".") == -1)
+            return 1;
+        target = path + 1; /* relative to where the climb ended */
+    } else if (strcmp(how, "proc-root") == 0) {
+        snprintf(buf, sizeof(buf), "/proc/1/root%s", path);
+        target = buf;
+    }
+    printf("%s\n", access(target, F_OK) == 0 ? "reached" : "unreachable");
+    return 0;
+}
+
+static int
+compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* DIR's entries (or only the numeric ones), sorted, on one line. */
+static int
+list_dir(const char *dir, int numeric)
+{
+    char *names[1024];
+    size_t n = 0;
+    struct dirent *e;
+    DIR *d = opendir(dir);
+
+    if (!d)
+        return 1;
+    while ((e = readdir(d)) && n < 1024)
+        if (e->d_name[0] != '.' &&
+            (!numeric || (e->d_name[0] >= '0' && e->d_name[0] <= '9')))
+            names[n++] = strdup(e->d_name);
+    closedir(d);
+    if (!numeric)
+        qsort(names, n, sizeof(names[0]), compare_names);
+    for (size_t i = 0; i < n; i++) {
+        printf("%s%s", i ? " " : "", names[i]);
+        free(names[i]);
+    }
+    printf("\n");
+    return 0;
+}
+
+static int
+mountflag(const char *path)
+{
+    struct statvfs st;
+
+    if (statvfs(path, &st) == -1)
+        return 1;
+    printf("%s\n", st.f_flag & ST_RDONLY ? "ro" : "rw");
+    return 0;
+}
+
+static int
+write_file(const char *path)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_TRUNC, 0644);
+
+    if (fd == -1 || write(fd, "probe\n", 6) != 6) {
+        printf("%s\n", strerrorname_np(errno));
+        return 0;
+    }
+    close(fd);
+    printf("ok\n");
+    return 0;
+}
+
 static int
 sleeper_tree(void)
 {
@@ -332,5 +433,20 @@ main(int argc, char *argv[])
         sleeper();
     if (!strcmp(cmd, "sleeper-tree"))
         return sleeper_tree();
+    if (!strcmp(cmd, "mount-tmpfs") && arg) {
+        if (mount("boxstep-probe", arg, "tmpfs", 0, NULL) == -1)
+            return printf("%s\n", strerrorname_np(errno)) < 0;
+        return printf("mounted\n") < 0;
+    }
+    if (!strcmp(cmd, "reach") && arg && arg2)
+        return reach(arg, arg2);
+    if (!strcmp(cmd, "pids"))
+        return list_dir("/proc", 1);
+    if (!strcmp(cmd, "ls") && arg)
+        return list_dir(arg, 0);
+    if (!strcmp(cmd, "mountflag") && arg)
+        return mountflag(arg);
+    if (!strcmp(cmd, "write") && arg)
+        return write_file(arg);
     return usage();
 }

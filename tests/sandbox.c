@@ -572,8 +572,7 @@ make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
  * ignores SIGKILL until it is thawed.
  */
 static int
-wait_sandbox(pid_t outer, int timeout_s, const char *cgroup,
-             const char *parent)
+wait_sandbox(pid_t outer, int timeout_s, const char *cgroup, const char *parent)
 {
     int pidfd = syscall(SYS_pidfd_open, outer, 0);
     struct pollfd pfd = {.fd = pidfd, .events = POLLIN};

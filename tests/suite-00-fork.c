@@ -226,68 +226,6 @@ trace(const char *step)
         fail_check("without -v, stderr is not empty:\n%s", p.err);
 }
 
-/* A job-control shell (busybox sh -i) on a pseudo-terminal. */
-struct tty {
-    int master;
-    pid_t shell;
-    char seen[OUT_MAX];
-    size_t len, pos;
-};
-
-static void
-tty_start(struct tty *t)
-{
-    char shell[512];
-
-    memset(t, 0, sizeof(*t));
-    snprintf(shell, sizeof(shell), "%s/rootfs/bin/busybox", build_dir());
-    t->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (t->master == -1 || grantpt(t->master) || unlockpt(t->master))
-        fail_check("cannot open a pseudo-terminal");
-    fflush(NULL);
-    if ((t->shell = fork()) == 0) {
-        /* A new session whose first terminal opened becomes its own. */
-        int slave = (setsid(), open(ptsname(t->master), O_RDWR));
-
-        dup2(slave, 0);
-        dup2(slave, 1);
-        dup2(slave, 2);
-        setenv("PS1", "PROMPT> ", 1);
-        execl(shell, "sh", "-i", (char *)NULL);
-        _exit(127);
-    }
-}
-
-/* Reads the terminal until text appears (after what was matched before). */
-static void
-tty_expect(struct tty *t, const char *text)
-{
-    struct pollfd pfd = {.fd = t->master, .events = POLLIN};
-    char *found;
-
-    for (int waited = 0; waited < 5000; waited += 50) {
-        t->seen[t->len] = '\0';
-        if ((found = strstr(t->seen + t->pos, text))) {
-            t->pos = found - t->seen + strlen(text);
-            return;
-        }
-        if (poll(&pfd, 1, 50) == 1 && t->len < sizeof(t->seen) - 1) {
-            ssize_t n =
-                read(t->master, t->seen + t->len, sizeof(t->seen) - 1 - t->len);
-            t->len += n > 0 ? n : 0;
-        }
-    }
-    fail_check("the terminal never showed '%s'; it shows:\n%s", text,
-               t->seen + t->pos);
-}
-
-static void
-tty_send(struct tty *t, const char *keys)
-{
-    if (write(t->master, keys, strlen(keys)) != (ssize_t)strlen(keys))
-        fail_check("cannot type on the terminal");
-}
-
 /* The state letter of /proc/PID/stat: R, S, T (stopped), Z... */
 static char
 state_of(pid_t pid)
@@ -318,7 +256,8 @@ terminal_keys(const char *step)
 
     tty_start(&t);
     tty_expect(&t, "PROMPT> ");
-    snprintf(line, sizeof(line), "%s %s count-int\n", STEP, PROBE);
+    snprintf(line, sizeof(line), "%s\n",
+             command_line(ARGV(STEP, PROBE, "count-int")));
     tty_send(&t, line);
     tty_expect(&t, "ready");
     tty_send(&t, "\x1a"); /* Ctrl-Z */

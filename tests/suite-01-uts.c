@@ -84,11 +84,13 @@ nonroot_refused(const char *step)
 {
     struct proc p;
     struct run_opts nobody = {.uid = 65534};
-    char copy[256], cmd[512];
+    char copy[256], cmd[1024];
 
     snprintf(copy, sizeof(copy), "%s/%s", getenv("TMPDIR"), step);
-    snprintf(cmd, sizeof(cmd), "cp '%s' '%s' && chmod 755 '%s'",
-             step_path(step), copy, copy);
+    /* From 04 the default rootfs is the one next to the binary. */
+    snprintf(cmd, sizeof(cmd),
+             "cp '%s' '%s' && chmod 755 '%s' && cp -a '%s/rootfs' '%s'",
+             step_path(step), copy, copy, build_dir(), getenv("TMPDIR"));
     if (system(cmd) != 0)
         fail_check("cannot copy the step binary: %s", cmd);
     spawn(&p, &nobody, ARGV(copy, "/bin/true"));
