@@ -566,7 +566,7 @@ tty_expect(struct tty *t, const char *text)
     struct pollfd pfd = {.fd = t->master, .events = POLLIN};
     char *found;
 
-    for (int waited = 0; waited < 5000; waited += 50) {
+    for (int waited = 0; waited < 10000; waited += 50) {
         t->seen[t->len] = '\0';
         if ((found = strstr(t->seen + t->pos, text))) {
             t->pos = found - t->seen + strlen(text);

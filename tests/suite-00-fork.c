@@ -266,6 +266,10 @@ terminal_keys(const char *step)
     /* The runtime is the shell's child; from 03 its init shares its name. */
     command = find_by_comm("probe");
     runtime = find_child_by_comm(t.shell, step);
+    /* The stop lands a moment after the prompt: wait up to 2 s for it. */
+    for (int i = 0;
+         i < 200 && (state_of(command) != 'T' || state_of(runtime) != 'T'); i++)
+        usleep(10000);
     if (state_of(command) != 'T' || state_of(runtime) != 'T')
         fail_check("after Ctrl-Z, COMMAND is '%c' and the runtime '%c', "
                    "not both stopped (T)",
