@@ -6,7 +6,7 @@
  * it:
  *
  *     [parent 4242] clone(CLONE_NEWUTS|SIGCHLD) = 4243
- *     [child 4243] sethostname("box") = 0
+ *     [child 4243] sethostname("box", 3) = 0
  *
  * Each line is written with a single write(2), so the lines of parent and
  * child interleave but never cut into each other.
@@ -181,18 +181,33 @@ clone_flags_str(unsigned long flags)
     return buf;
 }
 
-/* ["sh", "-c", "echo hi"] for an argument vector. */
+/*
+ * ["sh", "-c", "echo \"hi\""] for an argument vector: each argument in
+ * double quotes, " and \ escaped as in C, so the trace is unambiguous. A
+ * vector too long for the buffer ends in "...".
+ */
 const char *
 argv_str(char *const argv[])
 {
-    static char buf[512];
-    size_t n = snprintf(buf, sizeof(buf), "[");
+    static char buf[1024];
+    const size_t room = sizeof(buf) - 5; /* for "...]" and the NUL */
+    size_t n = 0;
 
-    for (size_t i = 0; argv[i] && n < sizeof(buf); i++)
-        n += snprintf(buf + n, sizeof(buf) - n, "%s\"%s\"", i ? ", " : "",
-                      argv[i]);
-    if (n < sizeof(buf))
-        snprintf(buf + n, sizeof(buf) - n, "]");
+    buf[n++] = '[';
+    for (size_t i = 0; argv[i] && n + 4 < room; i++) {
+        if (i) {
+            buf[n++] = ',';
+            buf[n++] = ' ';
+        }
+        buf[n++] = '"';
+        for (const char *c = argv[i]; *c && n + 3 < room; c++) {
+            if (*c == '"' || *c == '\\')
+                buf[n++] = '\\';
+            buf[n++] = *c;
+        }
+        buf[n++] = '"';
+    }
+    snprintf(buf + n, sizeof(buf) - n, "%s]", n + 4 < room ? "" : "...");
     return buf;
 }
 

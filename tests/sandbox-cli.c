@@ -20,9 +20,14 @@ static int
 exec_command(void *arg)
 {
     char **argv = arg;
-    int null = open("/dev/null", O_RDONLY);
+    int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 
-    dup2(null, 0);
+    /* Only stdin (from /dev/null), stdout and stderr reach COMMAND. */
+    if (null == -1 || dup2(null, 0) == -1 ||
+        close_range(3, ~0U, CLOSE_RANGE_CLOEXEC) == -1) {
+        perror("sandbox: /dev/null");
+        return 125;
+    }
     execvp(argv[0], argv);
     fprintf(stderr, "sandbox: %s: %s\n", argv[0], strerror(errno));
     return errno == ENOENT ? 127 : 126;

@@ -1012,8 +1012,19 @@ argv_str__too_long__is_cut_and_terminated(void **state)
         argv[i] = word;
     argv[ARRAY_SIZE(argv) - 1] = NULL;
     s = argv_str(argv);
-    assert_int_equal(strlen(s), 511);
+    assert_true(strlen(s) < 1024);
     assert_memory_equal(s, "[\"aaa", 5);
+    assert_string_equal(s + strlen(s) - 4, "...]");
+}
+
+static void
+argv_str__quotes_and_backslashes__are_escaped(void **state)
+{
+    char *argv[] = {"sh", "-c", "echo \"a\\b\"", NULL};
+
+    (void)state;
+    assert_string_equal(argv_str(argv),
+                        "[\"sh\", \"-c\", \"echo \\\"a\\\\b\\\"\"]");
 }
 
 static void
@@ -1485,6 +1496,7 @@ main(void)
         TEST(argv_str__arguments__quoted_and_comma_separated),
         TEST(argv_str__empty__is_brackets),
         TEST(argv_str__too_long__is_cut_and_terminated),
+        TEST(argv_str__quotes_and_backslashes__are_escaped),
         TEST(signal_set_str__empty__is_braces),
         TEST(signal_set_str__some__space_separated_in_order),
         TEST(signal_set_str__full__names_every_one),

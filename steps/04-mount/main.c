@@ -45,7 +45,8 @@ static const char step_about[] =
 
 #include "boxstep.h"
 
-/* The child's stack for clone(2); stacks grow down on every Linux port. */
+/* The child's stack for clone(2), given by its top: it grows down on
+ * nearly every port (HP PA-RISC is the exception). */
 #define STACK_SIZE (1024 * 1024)
 static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
 
@@ -131,8 +132,11 @@ wait_for_exit(pid_t pid)
     for (;;) {
         /* sigwaitinfo(2): takes one pending signal of the set, or waits. */
         sig = sigwaitinfo(&set, &info);
-        if (sig == -1 && errno == EINTR)
-            continue; /* Ctrl-Z and fg stopped and continued us */
+        if (sig == -1 && errno == EINTR) {
+            /* A stop and a continue (Ctrl-Z, fg) interrupted the wait. */
+            trace_call(sig, "sigwaitinfo(%s)", signal_set_str(&set));
+            continue;
+        }
         if (sig == -1)
             die("sigwaitinfo(%s)", signal_set_str(&set));
         trace("sigwaitinfo(%s) = SIG%s%s", signal_set_str(&set),
@@ -160,8 +164,9 @@ setup_environment(struct args *a)
 {
     char *term = getenv("TERM") ? strdup(getenv("TERM")) : NULL;
     char hostname[HOST_NAME_MAX + 1] = "";
+    int ret = gethostname(hostname, sizeof(hostname)); /* uname(2) */
 
-    gethostname(hostname, sizeof(hostname));
+    trace_call(ret, "gethostname(\"%s\", %zu)", hostname, sizeof(hostname));
     clearenv();
     setenv("PATH", CONTAINER_PATH, 1);
     setenv("HOME", "/root", 1);
@@ -560,7 +565,7 @@ parent_release_child(struct args *a)
 
 /*
  * Blocks the forwarded signals and SIGCHLD before clone(): the runtime
- * takes them one by one in parent_wait() instead of dying of them, and
+ * takes them one by one in wait_for_exit() instead of dying of them, and
  * none is lost between clone() and the wait.
  */
 static void
