@@ -102,6 +102,14 @@ diff:
 check-diffs:
 	@tools/check-diffs.sh
 
+# tutorial.md is generated from tutorial.md.in: the diffs from the code,
+# the shell sessions run for real in the test sandbox (as root).
+tutorial: all rootfs test-build
+	@tools/tutorial.sh
+
+tutorial-check: all rootfs test-build
+	@tools/tutorial.sh --check
+
 FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/main.c tests/*.[ch])
 format:
 	clang-format -i $(FORMAT_FILES)

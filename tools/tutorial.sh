@@ -1,0 +1,217 @@
+#!/bin/sh
+# tools/tutorial.sh [--check]: makes tutorial.md from tutorial.md.in.
+#
+#   tools/tutorial.sh          regenerates tutorial.md (make tutorial)
+#   tools/tutorial.sh --check  regenerates build/tutorial.md and compares it
+#                              with tutorial.md; exit 1 and a unified diff
+#                              when they differ (make tutorial-check)
+#
+# Runs as root from the top of the repository, after make: the sessions run
+# the step binaries in build/.
+#
+# tutorial.md.in is Markdown plus two directives, each alone on a line:
+#
+#   @diff NN MM    a ```diff block: diff -u of steps NN and MM's main.c, each
+#                  without its step text (tools/strip-step-text.awk), so the
+#                  hunks' line numbers count from the line after that block.
+#   @run COMMAND   "$ COMMAND" and its real output, stdout and stderr together,
+#                  then "[exit status N]" when N is not 0. Consecutive @run
+#                  lines make one ```console block. Each line runs alone in a
+#                  fresh sandbox (below): nothing carries over to the next.
+#                  Blanks at the end of output lines are dropped.
+#
+# A line starting with "@@" is copied with one "@" removed; any other line
+# starting with "@" and a lower-case letter is an error (a mistyped
+# directive); every other line is copied as it is.
+#
+# The check masks numbers: inside ```console blocks every run of digits
+# compares equal (PIDs, inode numbers, namespace ids differ from run to run);
+# everything else, prose and diffs included, must match exactly.
+set -eu
+
+# Every session runs in one clean, fixed environment, whoever calls us.
+if [ "${BOXSTEP_TUTORIAL_ENV:-}" != clean ]; then
+    exec env -i BOXSTEP_TUTORIAL_ENV=clean LC_ALL=C HOME=/root \
+        PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        ${SANDBOX+"SANDBOX=$SANDBOX"} sh "$0" "$@"
+fi
+unset BOXSTEP_TUTORIAL_ENV
+
+# The sandbox each @run line runs in, as a command prefix: the command comes
+# after it as "sh -c COMMAND". It is the test harness's throwaway sandbox,
+# build/tests/sandbox, when that is built: it runs its argument vector as
+# root in fresh UTS, IPC, mount, network and PID namespaces, with hostname
+# "sandbox", its own /proc, a private tmpfs on /run, the same working
+# directory and stdin from /dev/null, and exits with the command's status.
+# Until it exists, the default is a stand-in with the same interface, made
+# with unshare(1). So step 00 changing "the host's" hostname changes the
+# sandbox's, never this machine's. Set SANDBOX in the environment to
+# override either.
+if [ -z "${SANDBOX:-}" ]; then
+    if [ -x build/tests/sandbox ]; then
+        SANDBOX='build/tests/sandbox --'
+    else
+        SANDBOX="unshare --uts --ipc --net --pid --mount --fork --kill-child \
+--mount-proc sh -c 'hostname sandbox && mount -t tmpfs tmpfs /run && \
+exec \"\$@\"' sh"
+    fi
+fi
+
+# Seconds a session may take before the script gives up on it.
+RUN_TIMEOUT=60
+
+IN=tutorial.md.in
+OUT=tutorial.md
+CHECK_OUT=build/tutorial.md
+prog=tools/tutorial.sh
+
+die() {
+    echo "$prog: $*" >&2
+    exit 1
+}
+
+usage() {
+    echo "usage: $prog [--check]" >&2
+    exit 2
+}
+
+check=false
+case $#:${1-} in
+0:) ;;
+1:--check) check=true ;;
+*) usage ;;
+esac
+
+if [ ! -f "$IN" ] || [ ! -d steps ]; then
+    die "run me from the top of the boxstep repository"
+fi
+[ "$(id -u)" = 0 ] ||
+    die "the sessions run containers and need root: sudo make tutorial"
+for dir in steps/[0-9][0-9]-*/; do
+    name=${dir#steps/}
+    name=${name%/}
+    [ -x "build/$name" ] || die "build/$name is missing: run make first"
+done
+
+mkdir -p build
+tmp=$(mktemp -d build/tutorial.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+trap 'exit 1' HUP INT TERM
+
+# The directory of step NN: steps/NN-name.
+step_dir() {
+    for dir in steps/"$1"-*/; do
+        [ -d "$dir" ] && {
+            echo "${dir%/}"
+            return 0
+        }
+    done
+    die "$IN:$lineno: no step $1 in steps/"
+}
+
+# @diff NN MM
+emit_diff() {
+    [ $# -eq 2 ] || die "$IN:$lineno: usage: @diff NN MM"
+    a=$(step_dir "$1")
+    b=$(step_dir "$2")
+    awk -f tools/strip-step-text.awk "$a/main.c" >"$tmp/a.c"
+    awk -f tools/strip-step-text.awk "$b/main.c" >"$tmp/b.c"
+    status=0
+    diff -u --label "$a/main.c" --label "$b/main.c" "$tmp/a.c" "$tmp/b.c" \
+        >"$tmp/diff" || status=$?
+    [ "$status" -eq 1 ] ||
+        die "$IN:$lineno: diff of $a and $b: no difference or an error"
+    echo '```diff'
+    cat "$tmp/diff"
+    echo '```'
+}
+
+# @run COMMAND: one session line and its output.
+emit_run() {
+    [ -n "$1" ] || die "$IN:$lineno: @run needs a command"
+    printf '$ %s\n' "$1"
+    status=0
+    eval "timeout -k 5 $RUN_TIMEOUT $SANDBOX sh -c \"\$1\"" \
+        </dev/null >"$tmp/run" 2>&1 || status=$?
+    [ "$status" -ne 124 ] ||
+        die "$IN:$lineno: still running after ${RUN_TIMEOUT}s: $1"
+    awk '{ sub(/[ \t]+$/, ""); print }' "$tmp/run"
+    [ "$status" -eq 0 ] || echo "[exit status $status]"
+}
+
+generate() {
+    cat <<'EOF'
+<!-- Generated from tutorial.md.in by `make tutorial` (tools/tutorial.sh)
+     and checked by `make tutorial-check`: edit tutorial.md.in, never
+     this file. -->
+EOF
+    lineno=0
+    in_run=false
+    while IFS= read -r line || [ -n "$line" ]; do
+        lineno=$((lineno + 1))
+        case $line in
+        @run | '@run '*)
+            $in_run || echo '```console'
+            in_run=true
+            cmd=${line#@run}
+            emit_run "${cmd# }"
+            continue
+            ;;
+        esac
+        if $in_run; then
+            echo '```'
+            in_run=false
+        fi
+        case $line in
+        @diff | '@diff '*)
+            set -f
+            # shellcheck disable=SC2086 # split "NN MM" into two words
+            set -- ${line#@diff}
+            set +f
+            emit_diff "$@"
+            ;;
+        @@*) printf '%s\n' "${line#@}" ;;
+        @[a-z]*) die "$IN:$lineno: unknown directive: $line" ;;
+        *) printf '%s\n' "$line" ;;
+        esac
+    done <"$IN"
+    if $in_run; then
+        echo '```'
+    fi
+}
+
+# Replaces every run of digits inside ```console blocks with "#".
+mask() {
+    awk '
+        /^```/ {
+            if (console)
+                console = 0
+            else if ($0 ~ /^```console[ \t]*$/)
+                console = 1
+            print
+            next
+        }
+        console { gsub(/[0-9]+/, "#") }
+        { print }
+    ' "$1"
+}
+
+if ! $check; then
+    generate >"$tmp/tutorial.md"
+    mv "$tmp/tutorial.md" "$OUT"
+    echo "$prog: wrote $OUT"
+    exit 0
+fi
+
+[ -f "$OUT" ] || die "no $OUT to check: run make tutorial"
+generate >"$CHECK_OUT"
+mask "$OUT" >"$tmp/committed"
+mask "$CHECK_OUT" >"$tmp/regenerated"
+if ! diff -u --label "$OUT (numbers in console blocks masked)" \
+    --label "$CHECK_OUT (regenerated, masked alike)" \
+    "$tmp/committed" "$tmp/regenerated"; then
+    echo "$prog: $OUT differs from what $IN and the code make now." >&2
+    echo "hint: edit $IN (not $OUT), run 'sudo make tutorial', commit both" >&2
+    exit 1
+fi
+echo "$prog: $OUT is up to date"
