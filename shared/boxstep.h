@@ -19,6 +19,8 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <sys/types.h>
+#include <linux/netlink.h>
+#include <linux/rtnetlink.h>
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -91,6 +93,8 @@ int exit_status_of(int wstatus);
 bool sent_by_terminal(const siginfo_t *info);
 int pivot_root(const char *new_root, const char *put_old);
 int mkdir_parents(const char *path, mode_t mode);
+int open_locked(const char *path);
+int process_start_time(pid_t pid, unsigned long long *ticks);
 
 /*
  * sync.c: the synchronisation pipe between the runtime and its child.
@@ -107,5 +111,23 @@ int sync_open(struct sync_pipe *sync);
 int sync_release(struct sync_pipe *sync);
 int sync_wait(struct sync_pipe *sync);
 int sync_parent_alive(struct sync_pipe *sync);
+
+/*
+ * netlink.c: building and sending one rtnetlink(7) request. Which message
+ * to send, and why, is the step's business.
+ */
+struct nl_request {
+    union {
+        struct nlmsghdr header;
+        char buf[1024];
+    };
+};
+
+void nl_start(struct nl_request *req, int type, int flags, const void *body,
+              size_t len);
+struct rtattr *nl_add(struct nl_request *req, int type, const void *data,
+                      size_t len);
+void nl_end(struct nl_request *req, struct rtattr *nest);
+int nl_send(struct nl_request *req);
 
 #endif

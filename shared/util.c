@@ -2,10 +2,12 @@
  * util.c: small helpers the steps share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -67,6 +69,58 @@ mkdir_parents(const char *path, mode_t mode)
         if (mkdir(dir, mode) == -1 && errno != EEXIST)
             return -1;
         *slash = '/';
+    }
+    return 0;
+}
+
+/*
+ * Opens (creating it) and locks a lock file, flock(2) LOCK_EX: runs that
+ * share state take turns. The lock goes with the descriptor: close(2) it,
+ * or exit, to unlock. The last user may unlink the file; whoever was
+ * waiting then holds a lock on a file no longer there, so after flock()
+ * the path must still name the locked file, or it starts again.
+ */
+int
+open_locked(const char *path)
+{
+    struct stat locked, named;
+
+    for (;;) {
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+
+        if (fd == -1)
+            return -1;
+        if (flock(fd, LOCK_EX) == 0 && fstat(fd, &locked) == 0 &&
+            stat(path, &named) == 0 && locked.st_dev == named.st_dev &&
+            locked.st_ino == named.st_ino)
+            return fd;
+        close(fd);
+    }
+}
+
+/*
+ * When pid started, in clock ticks since boot: field 22 of /proc/PID/stat,
+ * proc(5). A PID names a process only together with its start time: once
+ * a process is gone, the kernel may give its PID to another.
+ */
+int
+process_start_time(pid_t pid, unsigned long long *ticks)
+{
+    char path[64], buf[1024], *field;
+    FILE *f;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (!(f = fopen(path, "re")))
+        return -1;
+    field = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+    fclose(f);
+    /* After "pid (comm)": field 3 is the state; skip to field 22. */
+    for (int i = 3; field && i <= 22; i++)
+        field = strchr(field + 1, ' ');
+    if (!field || (n = sscanf(field, "%llu", ticks)) != 1) {
+        errno = EINVAL;
+        return -1;
     }
     return 0;
 }

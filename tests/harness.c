@@ -27,14 +27,14 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include "boxstep.h"
 #include "harness.h"
 
-const char *const all_steps[] = {"00-fork", "01-uts", "02-ipc", "03-pid",
-                                 "04-mount"};
+const char *const all_steps[] = {"00-fork", "01-uts",   "02-ipc",
+                                 "03-pid",  "04-mount", "05-net"};
 const size_t step_count = sizeof(all_steps) / sizeof(all_steps[0]);
 
 #define TEST_TIMEOUT_S 30
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 /* Where the probe's directory appears inside a container with a rootfs. */
 #define PROBE_DIR "/boxstep-probe"
 

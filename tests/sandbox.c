@@ -10,6 +10,7 @@
  * objects, mounts, network and processes it sees are the sandbox's, and
  * its fork loops stop at the cgroup's pids.max.
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +34,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "boxstep.h"
 #include "harness.h"
 
 #define SANDBOX_PIDS_MAX "256"
@@ -209,100 +211,56 @@ remove_parent_cgroups(const char *parent)
 
 /* ---- the sandbox's network: loopback up, and a marker veth pair ---- */
 
-static void
-add_attr(struct nlmsghdr *h, int type, const void *data, size_t len)
-{
-    struct rtattr *rta = (void *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-
-    rta->rta_type = type;
-    rta->rta_len = RTA_LENGTH(len);
-    if (len)
-        memcpy(RTA_DATA(rta), data, len);
-    h->nlmsg_len = NLMSG_ALIGN(h->nlmsg_len) + RTA_ALIGN(rta->rta_len);
-}
-
-static struct rtattr *
-nest_start(struct nlmsghdr *h, int type)
-{
-    struct rtattr *nest = (void *)((char *)h + NLMSG_ALIGN(h->nlmsg_len));
-
-    add_attr(h, type, NULL, 0);
-    return nest;
-}
-
-static void
-nest_end(struct nlmsghdr *h, struct rtattr *nest)
-{
-    nest->rta_len = (char *)h + h->nlmsg_len - (char *)nest;
-}
-
-/* One rtnetlink request, and its acknowledgement. */
-static int
-netlink_request(struct nlmsghdr *h)
-{
-    char reply[4096];
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
-    struct nlmsgerr *err = NLMSG_DATA((struct nlmsghdr *)reply);
-    ssize_t n;
-
-    if (fd == -1)
-        return -1;
-    h->nlmsg_flags |= NLM_F_REQUEST | NLM_F_ACK;
-    n = send(fd, h, h->nlmsg_len, 0);
-    if (n > 0)
-        n = recv(fd, reply, sizeof(reply), 0);
-    close(fd);
-    if (n <= 0)
-        return -1;
-    if (((struct nlmsghdr *)reply)->nlmsg_type == NLMSG_ERROR && err->error) {
-        errno = -err->error;
-        return -1;
-    }
-    return 0;
-}
-
-/* ip link add MARKER_IFACE type veth peer name MARKER_PEER */
+/*
+ * ip link add MARKER_IFACE type veth peer name MARKER_PEER; then an
+ * address and its route on MARKER_IFACE, up: a step that shares the
+ * sandbox's network shows both devices and a route that is not its own.
+ * The address is from TEST-NET-2 (RFC 5737), and no traffic is sent to it.
+ */
 static int
 add_marker_veth(void)
 {
-    union {
-        struct nlmsghdr h;
-        char buf[1024];
-    } req = {0};
     struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+    struct in_addr addr = {htonl(0xc6336401)}; /* 198.51.100.1 */
+    struct ifaddrmsg ifa = {.ifa_family = AF_INET, .ifa_prefixlen = 24};
     struct rtattr *info, *data, *peer;
+    struct nl_request req;
 
-    req.h.nlmsg_len = NLMSG_LENGTH(sizeof(ifi));
-    req.h.nlmsg_type = RTM_NEWLINK;
-    req.h.nlmsg_flags = NLM_F_CREATE | NLM_F_EXCL;
-    memcpy(NLMSG_DATA(&req.h), &ifi, sizeof(ifi));
-    add_attr(&req.h, IFLA_IFNAME, MARKER_IFACE, sizeof(MARKER_IFACE));
-    info = nest_start(&req.h, IFLA_LINKINFO);
-    add_attr(&req.h, IFLA_INFO_KIND, "veth", 5);
-    data = nest_start(&req.h, IFLA_INFO_DATA);
-    peer = nest_start(&req.h, VETH_INFO_PEER);
-    req.h.nlmsg_len += sizeof(ifi); /* the peer's own ifinfomsg */
-    add_attr(&req.h, IFLA_IFNAME, MARKER_PEER, sizeof(MARKER_PEER));
-    nest_end(&req.h, peer);
-    nest_end(&req.h, data);
-    nest_end(&req.h, info);
-    return netlink_request(&req.h);
+    nl_start(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+    nl_add(&req, IFLA_IFNAME, MARKER_IFACE, sizeof(MARKER_IFACE));
+    info = nl_add(&req, IFLA_LINKINFO, NULL, 0);
+    nl_add(&req, IFLA_INFO_KIND, "veth", 5);
+    data = nl_add(&req, IFLA_INFO_DATA, NULL, 0);
+    peer = nl_add(&req, VETH_INFO_PEER, &ifi, sizeof(ifi));
+    nl_add(&req, IFLA_IFNAME, MARKER_PEER, sizeof(MARKER_PEER));
+    nl_end(&req, peer);
+    nl_end(&req, data);
+    nl_end(&req, info);
+    if (nl_send(&req) == -1)
+        return -1;
+    ifa.ifa_index = if_nametoindex(MARKER_IFACE);
+    nl_start(&req, RTM_NEWADDR, NLM_F_CREATE | NLM_F_EXCL, &ifa, sizeof(ifa));
+    nl_add(&req, IFA_LOCAL, &addr, sizeof(addr));
+    nl_add(&req, IFA_ADDRESS, &addr, sizeof(addr));
+    if (nl_send(&req) == -1)
+        return -1;
+    ifi.ifi_index = ifa.ifa_index;
+    ifi.ifi_flags = ifi.ifi_change = IFF_UP;
+    nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    return nl_send(&req);
 }
 
 static int
 loopback_up(void)
 {
-    struct ifreq ifr = {.ifr_name = "lo"};
-    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    int ret = -1;
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC,
+                            .ifi_index = if_nametoindex("lo"),
+                            .ifi_flags = IFF_UP,
+                            .ifi_change = IFF_UP};
+    struct nl_request req;
 
-    if (fd >= 0 && ioctl(fd, SIOCGIFFLAGS, &ifr) == 0) {
-        ifr.ifr_flags |= IFF_UP;
-        ret = ioctl(fd, SIOCSIFFLAGS, &ifr);
-    }
-    if (fd >= 0)
-        close(fd);
-    return ret;
+    nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    return nl_send(&req);
 }
 
 /* ---- inside: set-up, and what a test may not leave behind ---- */
@@ -450,7 +408,12 @@ check_leftovers(const struct snapshot *before)
         fprintf(stderr, "    FAIL: processes left: %s\n", strays);
         left++;
     }
+    /* The kernel removes a container's veth pair after it exits. */
     take_snapshot(&after);
+    for (int i = 0; i < 200 && strcmp(before->ifaces, after.ifaces); i++) {
+        usleep(10000);
+        take_snapshot(&after);
+    }
     if (strcmp(before->mounts, after.mounts)) {
         fprintf(stderr, "    FAIL: mounts changed; now:\n%s", after.mounts);
         left++;

@@ -11,8 +11,8 @@ TEST_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wmissing-prototypes \
 	-Wno-format-truncation -D_GNU_SOURCE -Ishared -Itests
 SUITES := $(sort $(patsubst tests/suite-%.c,%,$(wildcard tests/suite-*.c)))
 SUITE_BINS := $(SUITES:%=$(TEST_DIR)/suite-%)
-HARNESS_SRC := tests/harness.c tests/sandbox.c
-HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h
+HARNESS_SRC := tests/harness.c tests/sandbox.c shared/netlink.c
+HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h shared/boxstep.h
 
 .PHONY: test-build
 test-build: $(TEST_DIR)/probe $(TEST_DIR)/sandbox $(TEST_DIR)/unit-shared \
