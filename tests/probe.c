@@ -30,22 +30,38 @@
  *   probe ls DIR                  DIR's entries, sorted, on one line
  *   probe mountflag PATH          "ro" or "rw": the mount's read-only flag
  *   probe write PATH              creates PATH: "ok" or the errno's name
+ *   probe ifaces                  the network devices, sorted, on one line
+ *   probe routes                  the main table's routes as DEV:DEST/LEN
+ *   probe listen PORT             listens on 127.0.0.1:PORT, prints "ready",
+ *                                 then "accepted" for a connection, or
+ *                                 "none" when stdin closes first
+ *   probe connect ADDR PORT       TCP: "connected" or the errno's name
+ *   probe unix-connect NAME       the same, to the abstract socket @NAME
+ *   probe ipaddr DEV [wait]       DEV's IPv4 address; with wait, then runs
+ *                                 until stdin closes
  */
+#include <arpa/inet.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <mqueue.h>
+#include <net/if.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sem.h>
 #include <sys/shm.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/wait.h>
@@ -379,6 +395,129 @@ write_file(const char *path)
     return 0;
 }
 
+/* The main routing table, as DEV:DEST/PREFIX words, from /proc/net/route. */
+static int
+print_routes(void)
+{
+    char line[256], dev[IF_NAMESIZE + 1], dest[INET_ADDRSTRLEN];
+    unsigned int dst, mask;
+    const char *sep = "";
+    FILE *f = fopen("/proc/self/net/route", "re");
+
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "%16s %x %*x %*x %*d %*d %*d %x", dev, &dst, &mask) ==
+            3) {
+            inet_ntop(AF_INET, &dst, dest, sizeof(dest));
+            printf("%s%s:%s/%d", sep, dev, dest, __builtin_popcount(mask));
+            sep = " ";
+        }
+    printf("\n");
+    return f ? fclose(f) : 1;
+}
+
+/* The devices of this network namespace, from /proc/net/dev. */
+static int
+print_ifaces(void)
+{
+    char line[256], name[IF_NAMESIZE + 1], *names[64];
+    size_t n = 0;
+    FILE *f = fopen("/proc/self/net/dev", "re");
+
+    while (f && fgets(line, sizeof(line), f) && n < 64)
+        if (sscanf(line, " %16[^:]:", name) == 1 && strchr(line, ':'))
+            names[n++] = strdup(name);
+    if (f)
+        fclose(f);
+    qsort(names, n, sizeof(names[0]), compare_names);
+    for (size_t i = 0; i < n; i++) {
+        printf("%s%s", i ? " " : "", names[i]);
+        free(names[i]);
+    }
+    printf("\n");
+    return 0;
+}
+
+/* Waits for a connection on 127.0.0.1:PORT, or for stdin to close. */
+static int
+listen_once(const char *port)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons(atoi(port)),
+                               .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    struct pollfd pfd[2] = {{.fd = fd, .events = POLLIN},
+                            {.fd = 0, .events = POLLIN}};
+
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(fd, (struct sockaddr *)&addr, sizeof(addr)) == -1 ||
+        listen(fd, 1) == -1) {
+        printf("%s\n", strerrorname_np(errno));
+        return 1;
+    }
+    printf("ready\n");
+    fflush(stdout);
+    poll(pfd, 2, 20000);
+    printf("%s\n", pfd[0].revents & POLLIN ? "accepted" : "none");
+    return 0;
+}
+
+/* Connects, 5 s at most; prints "connected" or the errno's name. */
+static int
+connect_to(int family, const struct sockaddr *addr, socklen_t len)
+{
+    int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    struct timeval five = {.tv_sec = 5};
+
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &five, sizeof(five));
+    if (connect(fd, addr, len) == -1)
+        printf("%s\n", strerrorname_np(errno));
+    else
+        printf("connected\n");
+    close(fd);
+    return 0;
+}
+
+static int
+tcp_connect(const char *ip, const char *port)
+{
+    struct sockaddr_in addr = {.sin_family = AF_INET,
+                               .sin_port = htons(atoi(port))};
+
+    inet_pton(AF_INET, ip, &addr.sin_addr);
+    return connect_to(AF_INET, (struct sockaddr *)&addr, sizeof(addr));
+}
+
+/* An abstract unix socket: a name in the network namespace, no file. */
+static int
+unix_connect(const char *name)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+
+    snprintf(addr.sun_path + 1, sizeof(addr.sun_path) - 1, "%s", name);
+    return connect_to(AF_UNIX, (struct sockaddr *)&addr,
+                      offsetof(struct sockaddr_un, sun_path) + 1 +
+                          strlen(name));
+}
+
+static int
+print_ipaddr(const char *dev, int wait)
+{
+    struct ifreq ifr = {.ifr_addr.sa_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    char buf[64];
+
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+    if (ioctl(fd, SIOCGIFADDR, &ifr) == -1) {
+        printf("%s\n", strerrorname_np(errno));
+        return 1;
+    }
+    printf("%s\n", inet_ntoa(((struct sockaddr_in *)&ifr.ifr_addr)->sin_addr));
+    fflush(stdout);
+    while (wait && read(0, buf, sizeof(buf)) > 0)
+        ;
+    return 0;
+}
+
 static int
 sleeper_tree(void)
 {
@@ -448,5 +587,17 @@ main(int argc, char *argv[])
         return mountflag(arg);
     if (!strcmp(cmd, "write") && arg)
         return write_file(arg);
+    if (!strcmp(cmd, "ifaces"))
+        return print_ifaces();
+    if (!strcmp(cmd, "routes"))
+        return print_routes();
+    if (!strcmp(cmd, "listen") && arg)
+        return listen_once(arg);
+    if (!strcmp(cmd, "connect") && arg && arg2)
+        return tcp_connect(arg, arg2);
+    if (!strcmp(cmd, "unix-connect") && arg)
+        return unix_connect(arg);
+    if (!strcmp(cmd, "ipaddr") && arg)
+        return print_ipaddr(arg, arg2 != NULL);
     return usage();
 }

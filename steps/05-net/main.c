@@ -93,8 +93,19 @@ struct args {
     struct in_addr gateway; /* 05: the host end's, or the bridge's */
     int prefix; /* 05: the subnet's prefix length */
     char host_end[IFNAMSIZ]; /* 05: the veth's end on the host */
-    int state_lock; /* 05: the lock on STATE_DIR, or -1 */
 };
+
+/*
+ * This run's record in STATE_DIR (05), and the lock on the directory while
+ * it is held. They live here, not in struct args: the exit handler that
+ * removes the record runs after main() has returned.
+ */
+static struct {
+    pid_t runtime_pid;
+    char path[64];
+    bool bridge;
+    int lock;
+} record = {.lock = -1};
 
 /* The signals the runtime passes on to the container. */
 static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT,
@@ -505,8 +516,8 @@ add_default_route(const char *name, struct in_addr gateway)
 static void
 setup_network(struct args *a)
 {
-    if (a->state_lock != -1)
-        must(close(a->state_lock), "close(%d)", a->state_lock);
+    if (record.lock != -1)
+        must(close(record.lock), "close(%d)", record.lock);
     link_up("lo");
     if (strcmp(a->net, "none") == 0)
         return;
@@ -895,16 +906,6 @@ check_address(struct args *a)
 }
 
 /*
- * What remove_record() needs at exit, kept here: exit handlers run after
- * main() has returned, when its local variables are gone.
- */
-static struct {
-    pid_t runtime_pid;
-    char path[64];
-    bool bridge;
-} record;
-
-/*
  * At the runtime's exit, whatever made it exit: its record goes, and the
  * bridge with the last run that used it. The child shares this exit
  * handler (clone() copied it), and must leave the record alone.
@@ -914,16 +915,17 @@ remove_record(void)
 {
     bool used[256] = {false};
     struct in_addr none = {0};
-    int lock;
 
     if (getpid() != record.runtime_pid)
         return;
-    lock = lock_state();
-    trace_call(unlink(record.path), "unlink(\"%s\")", record.path);
+    if (record.lock == -1)
+        record.lock = lock_state();
+    if (record.path[0])
+        trace_call(unlink(record.path), "unlink(\"%s\")", record.path);
     if (forget_stale_records(used) == 0 && record.bridge &&
         if_nametoindex(BRIDGE))
         bridge_change(RTM_DELLINK, none);
-    unlock_state(lock);
+    unlock_state(record.lock);
 }
 
 /* This run's record: its PID and start time, network mode and address. */
@@ -933,8 +935,6 @@ write_record(struct args *a)
     unsigned long long start;
     FILE *f;
 
-    record.runtime_pid = getpid();
-    record.bridge = strcmp(a->net, "bridge") == 0;
     must(process_start_time(record.runtime_pid, &start),
          "process_start_time(%d)", record.runtime_pid);
     snprintf(record.path, sizeof(record.path), STATE_DIR "/%d",
@@ -946,8 +946,6 @@ write_record(struct args *a)
         die("write(\"%s\")", record.path);
     trace("fopen(\"%s\", \"wx\"): start=%llu net=%s ip=%s", record.path, start,
           a->net, inet_ntoa(a->ip));
-    /* atexit(3) */
-    atexit(remove_record);
 }
 
 /*
@@ -963,7 +961,11 @@ parent_reserve_network(struct args *a)
 
     if (strcmp(a->net, "none") == 0)
         return;
-    a->state_lock = lock_state();
+    record.lock = lock_state();
+    record.runtime_pid = getpid();
+    record.bridge = strcmp(a->net, "bridge") == 0;
+    /* atexit(3): from here on, every exit removes what this run made. */
+    atexit(remove_record);
     forget_stale_records(bridge_used);
     if (!a->ip.s_addr)
         choose_address(a, bridge_used);
@@ -991,7 +993,8 @@ parent_setup_network(struct args *a, pid_t child)
     else
         add_address(a->host_end, a->gateway, a->prefix);
     link_up(a->host_end);
-    must(close(a->state_lock), "close(%d)", a->state_lock);
+    must(close(record.lock), "close(%d)", record.lock);
+    record.lock = -1;
 }
 
 /* --gc: what killed runtimes left, records and an unused bridge, goes. */
@@ -1085,7 +1088,6 @@ parse_network(struct args *a)
     char addr[INET_ADDRSTRLEN];
     const char *slash = a->ip_spec ? strchr(a->ip_spec, '/') : NULL;
 
-    a->state_lock = -1;
     if (!a->net)
         a->net = "veth";
     if (strcmp(a->net, "none") && strcmp(a->net, "veth") &&
