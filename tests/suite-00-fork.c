@@ -250,7 +250,7 @@ state_of(pid_t pid)
 static void
 terminal_keys(const char *step)
 {
-    char line[1024];
+    char line[1024], comm[16];
     pid_t command, runtime;
     struct tty t;
 
@@ -263,9 +263,13 @@ terminal_keys(const char *step)
     tty_send(&t, "\x1a"); /* Ctrl-Z */
     tty_expect(&t, "Stopped");
     tty_expect(&t, "PROMPT> ");
-    /* The runtime is the shell's child; from 03 its init shares its name. */
+    /*
+     * The runtime is the shell's child, named after its binary (its first
+     * 15 characters); from 03 its init has the same name.
+     */
+    snprintf(comm, sizeof(comm), "%.15s", strrchr(STEP, '/') + 1);
     command = find_by_comm("probe");
-    runtime = find_child_by_comm(t.shell, step);
+    runtime = find_child_by_comm(t.shell, comm);
     /* The stop lands a moment after the prompt: wait up to 2 s for it. */
     for (int i = 0;
          i < 200 && (state_of(command) != 'T' || state_of(runtime) != 'T'); i++)

@@ -34,10 +34,21 @@ $(TEST_DIR)/unit-shared: tests/unit-shared.c $(SHARED_SRC) shared/boxstep.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHARED_SRC) -lcmocka
 
+NEED_ROOT = @[ "$$(id -u)" = 0 ] || { echo "make $@: the tests make" \
+	"namespaces and cgroups: run 'sudo make $@'" >&2; exit 1; }
+TEST_ENV = BOXSTEP_BUILD=$(CURDIR)/$(BUILD) BOXSTEP_STEP=$(STEP) \
+	BOXSTEP_STEP_BIN=$(if $(STEP_BIN),$(abspath $(STEP_BIN)))
+
 # make test [STEP=NN [STEP_BIN=path]]: every suite, or step NN's.
 test: test-deps
-	@[ "$$(id -u)" = 0 ] || { echo "make test: the tests make namespaces" \
-		"and cgroups: run 'sudo make test'" >&2; exit 1; }
+	$(NEED_ROOT)
 	@$(MAKE) --no-print-directory all rootfs test-build
-	@BOXSTEP_BUILD=$(CURDIR)/$(BUILD) BOXSTEP_STEP=$(STEP) \
-		BOXSTEP_STEP_BIN=$(STEP_BIN) tests/run.sh $(STEP)
+	@$(TEST_ENV) tests/run.sh $(STEP)
+
+# make grade STEP=NN STEP_BIN=path: a report on a student's step NN.
+grade: test-deps
+	@[ -n "$(STEP)" ] && [ -f "$(STEP_BIN)" ] || { echo "usage: sudo make" \
+		"grade STEP=NN STEP_BIN=path/to/their/binary" >&2; exit 2; }
+	$(NEED_ROOT)
+	@$(MAKE) --no-print-directory all rootfs test-build
+	@$(TEST_ENV) tools/grade.sh $(STEP)

@@ -1,0 +1,59 @@
+#!/bin/sh
+# tools/grade.sh NN: grades a student's binary for step NN.
+#
+# make grade STEP=NN STEP_BIN=path runs every suite with that binary in
+# place of build/NN-name (the harness's STEP_BIN), so the earlier layers
+# are checked on it too, then reports each of step NN's tests:
+#
+#   held / ok          the property held, the behaviour was right
+#   LEAKED             the isolation check observed the leak
+#   FAILED             a behaviour was wrong (exit status, error, ...)
+#   could not run      the check itself could not run it: with the reason
+#
+# The controls and later steps keep using boxstep's own builds. Exit 0
+# when everything held, 1 otherwise.
+set -u
+step=$1
+build=${BOXSTEP_BUILD:-build}
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+echo "Grading $BOXSTEP_STEP_BIN as step $step (running every suite)..."
+"$(dirname "$0")/../tests/run.sh" >"$log" 2>&1
+
+# One line per test of step NN: name, verdict, reason.
+awk -v step="$step" '
+    /^\[ RUN      \] / { name = $4; reason = ""; next }
+    /^    FAIL: / && name != "" && reason == "" {
+        reason = substr($0, 11)
+        if (length(reason) > 90) reason = substr(reason, 1, 87) "..."
+    }
+    /^\[       OK \] / || /^\[  FAILED  \] [a-z]/ {
+        # Controls of later steps ("__leaks") are not this step'"'"'s job.
+        if ($0 ~ /listed below/ || index(name, "__step" step "__") == 0 ||
+            name ~ /__leaks$/)
+            next
+        split(name, part, "__")
+        ok = $0 ~ /OK \]/
+        kind = (part[3] == "isolated") ? "property" : "behaviour"
+        if (ok)
+            verdict = (kind == "property") ? "held" : "ok"
+        else if (reason ~ / leaked on /)
+            verdict = "LEAKED"
+        else if (reason ~ /status|did not start|cannot|timed out|no such|set-up/)
+            verdict = "could not run"
+        else
+            verdict = "FAILED"
+        label = (kind == "property") ? part[1] : part[1] " (" part[3] ")"
+        printf "  %-44s %s%s\n", label, verdict, ok ? "" : ": " reason
+        total[kind]++
+        if (ok) good[kind]++
+        name = ""
+    }
+    END {
+        printf "\nstep %s: %d of %d properties held, %d of %d behaviours right\n",
+            step, good["property"], total["property"],
+            good["behaviour"], total["behaviour"]
+        exit (good["property"] != total["property"] ||
+              good["behaviour"] != total["behaviour"])
+    }' "$log"
