@@ -89,16 +89,23 @@ probe_path(void)
 
 /* ---- reporting, inside a check ---- */
 
+static void
+vreport(const char *tag, const char *fmt, va_list ap)
+{
+    fprintf(stderr, "    %s: ", tag);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n");
+}
+
+/* Reports why the check failed, and ends the check's process. */
 void
 fail_check(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "    FAIL: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport("FAIL", fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n");
     fflush(NULL);
     _exit(1);
 }
@@ -108,11 +115,9 @@ note(const char *fmt, ...)
 {
     va_list ap;
 
-    fprintf(stderr, "    note: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vreport("note", fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\n");
 }
 
 /* ---- running commands ---- */
@@ -334,6 +339,31 @@ run(struct proc *p, char *const argv[])
     if (spawn(p, NULL, argv) == -1)
         fail_check("cannot run %s: %s", argv[0], strerror(errno));
     return finish(p, 10000);
+}
+
+/* The probe's one-line answer; a run that fails fails the check. */
+const char *
+answer(char *const argv[])
+{
+    static char line[OUT_MAX];
+    struct proc p;
+
+    if (run(&p, argv) != 0)
+        fail_check("%s: status %d: %s%s", command_line(argv), p.status, p.out,
+                   p.err);
+    snprintf(line, sizeof(line), "%s", trim(p.out));
+    return line;
+}
+
+/* Bad input: the runtime exits 125, and its message has needle in it. */
+void
+expect_exit_125(char *const argv[], const char *needle)
+{
+    struct proc p;
+
+    if (run(&p, argv) != 125 || !strstr(p.err, needle))
+        fail_check("%s: status %d, want 125 and '%s' in:\n%s",
+                   command_line(argv), p.status, needle, p.err);
 }
 
 /* ---- small observations ---- */

@@ -93,6 +93,13 @@ const char *command_line(char *const argv[]);
 
 #define ARGV(...) ((char *const[]){__VA_ARGS__, NULL})
 
+/* In a check(const char *step): the step's binary, and the probe. */
+#define STEP ((char *)step_path(step))
+#define PROBE ((char *)probe_path())
+
+const char *answer(char *const argv[]);
+void expect_exit_125(char *const argv[], const char *needle);
+
 /* A job-control shell (busybox sh -i from build/rootfs) on a pty. */
 struct tty {
     int master;

@@ -344,6 +344,20 @@ compare_names(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/* Prints the words on one line, sorted if asked, and frees them. */
+static int
+print_words(char **words, size_t n, int sort)
+{
+    if (sort)
+        qsort(words, n, sizeof(words[0]), compare_names);
+    for (size_t i = 0; i < n; i++) {
+        printf("%s%s", i ? " " : "", words[i]);
+        free(words[i]);
+    }
+    printf("\n");
+    return 0;
+}
+
 /* DIR's entries (or only the numeric ones), sorted, on one line. */
 static int
 list_dir(const char *dir, int numeric)
@@ -360,14 +374,7 @@ list_dir(const char *dir, int numeric)
             (!numeric || (e->d_name[0] >= '0' && e->d_name[0] <= '9')))
             names[n++] = strdup(e->d_name);
     closedir(d);
-    if (!numeric)
-        qsort(names, n, sizeof(names[0]), compare_names);
-    for (size_t i = 0; i < n; i++) {
-        printf("%s%s", i ? " " : "", names[i]);
-        free(names[i]);
-    }
-    printf("\n");
-    return 0;
+    return print_words(names, n, !numeric);
 }
 
 static int
@@ -428,13 +435,7 @@ print_ifaces(void)
             names[n++] = strdup(name);
     if (f)
         fclose(f);
-    qsort(names, n, sizeof(names[0]), compare_names);
-    for (size_t i = 0; i < n; i++) {
-        printf("%s%s", i ? " " : "", names[i]);
-        free(names[i]);
-    }
-    printf("\n");
-    return 0;
+    return print_words(names, n, 1);
 }
 
 /* Waits for a connection on 127.0.0.1:PORT, or for stdin to close. */

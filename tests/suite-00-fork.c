@@ -16,9 +16,6 @@
 
 #include "harness.h"
 
-#define STEP ((char *)step_path(step))
-#define PROBE ((char *)probe_path())
-
 static void
 expect_status(struct proc *p, int want, const char *what)
 {

@@ -10,9 +10,6 @@
 
 #include "harness.h"
 
-#define STEP ((char *)step_path(step))
-#define PROBE ((char *)probe_path())
-
 static bool
 ipc_ns(const char *step)
 {

@@ -15,9 +15,6 @@
 
 #include "harness.h"
 
-#define STEP ((char *)step_path(step))
-#define PROBE ((char *)probe_path())
-
 static bool
 pid_ns(const char *step)
 {

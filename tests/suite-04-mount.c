@@ -17,23 +17,6 @@
 
 #include "harness.h"
 
-#define STEP ((char *)step_path(step))
-#define PROBE ((char *)probe_path())
-
-/* The probe's one-line answer; a failed run fails the check. */
-static const char *
-answer(char *const argv[])
-{
-    static char line[OUT_MAX];
-    struct proc p;
-
-    if (run(&p, argv) != 0)
-        fail_check("%s: status %d: %s%s", command_line(argv), p.status, p.out,
-                   p.err);
-    snprintf(line, sizeof(line), "%s", trim(p.out));
-    return line;
-}
-
 static bool
 mount_ns(const char *step)
 {
@@ -191,16 +174,6 @@ volume_read_only(const char *step)
     remove_volume(dir);
 }
 
-static void
-expect_usage_error(char *const argv[], const char *needle)
-{
-    struct proc p;
-
-    if (run(&p, argv) != 125 || !strstr(p.err, needle))
-        fail_check("%s: status %d, want 125 and '%s' in:\n%s",
-                   command_line(argv), p.status, needle, p.err);
-}
-
 /* Bad --volume and --rootfs: a message naming the problem, and 125. */
 static void
 mount_errors(const char *step)
@@ -208,22 +181,22 @@ mount_errors(const char *step)
     char file[256];
     int fd;
 
-    expect_usage_error(
+    expect_exit_125(
         ARGV(STEP, "--volume", "/no/such/dir:/mnt", PROBE, "exit", "0"),
         "/no/such/dir");
-    expect_usage_error(ARGV(STEP, "--volume", "/tmp:mnt", PROBE, "exit", "0"),
-                       "absolute");
-    expect_usage_error(ARGV(STEP, "--volume", "/tmp", PROBE, "exit", "0"),
-                       "HOST:CONTAINER");
-    expect_usage_error(
-        ARGV(STEP, "--volume", "/tmp:/mnt:rx", PROBE, "exit", "0"), "ro or rw");
-    expect_usage_error(ARGV(STEP, "--rootfs", "/no/such/rootfs", "/bin/true"),
-                       "stat(\"/no/such/rootfs\")");
+    expect_exit_125(ARGV(STEP, "--volume", "/tmp:mnt", PROBE, "exit", "0"),
+                    "absolute");
+    expect_exit_125(ARGV(STEP, "--volume", "/tmp", PROBE, "exit", "0"),
+                    "HOST:CONTAINER");
+    expect_exit_125(ARGV(STEP, "--volume", "/tmp:/mnt:rx", PROBE, "exit", "0"),
+                    "ro or rw");
+    expect_exit_125(ARGV(STEP, "--rootfs", "/no/such/rootfs", "/bin/true"),
+                    "stat(\"/no/such/rootfs\")");
     snprintf(file, sizeof(file), "%s/not-a-dir", getenv("TMPDIR"));
     if ((fd = open(file, O_CREAT | O_WRONLY, 0644)) == -1)
         fail_check("cannot make %s", file);
     close(fd);
-    expect_usage_error(ARGV(STEP, "--rootfs", file, "/bin/true"), "ENOTDIR");
+    expect_exit_125(ARGV(STEP, "--rootfs", file, "/bin/true"), "ENOTDIR");
 }
 
 /*

@@ -22,23 +22,6 @@
 
 #include "harness.h"
 
-#define STEP ((char *)step_path(step))
-#define PROBE ((char *)probe_path())
-
-/* The probe's one-line answer; a failed run fails the check. */
-static const char *
-answer(char *const argv[])
-{
-    static char line[OUT_MAX];
-    struct proc p;
-
-    if (run(&p, argv) != 0)
-        fail_check("%s: status %d: %s%s", command_line(argv), p.status, p.out,
-                   p.err);
-    snprintf(line, sizeof(line), "%s", trim(p.out));
-    return line;
-}
-
 static bool
 net_ns(const char *step)
 {
@@ -247,30 +230,20 @@ concurrent_addresses(const char *step)
     finish(&b, 10000);
 }
 
-static void
-expect_error(char *const argv[], const char *needle)
-{
-    struct proc p;
-
-    if (run(&p, argv) != 125 || !strstr(p.err, needle))
-        fail_check("%s: status %d, want 125 and '%s' in:\n%s",
-                   command_line(argv), p.status, needle, p.err);
-}
-
 /* Bad --net and --ip, and an --ip that clashes with a sandbox route. */
 static void
 net_errors(const char *step)
 {
-    expect_error(ARGV(STEP, "--net", "wifi", PROBE, "exit", "0"),
-                 "not none, veth or bridge");
-    expect_error(ARGV(STEP, "--ip", "10.200.7", PROBE, "exit", "0"),
-                 "ADDR/PREFIX");
-    expect_error(ARGV(STEP, "--net", "bridge", "--ip", "10.9.0.5/24", PROBE,
-                      "exit", "0"),
-                 "10.200.0.N/24");
+    expect_exit_125(ARGV(STEP, "--net", "wifi", PROBE, "exit", "0"),
+                    "not none, veth or bridge");
+    expect_exit_125(ARGV(STEP, "--ip", "10.200.7", PROBE, "exit", "0"),
+                    "ADDR/PREFIX");
+    expect_exit_125(ARGV(STEP, "--net", "bridge", "--ip", "10.9.0.5/24", PROBE,
+                         "exit", "0"),
+                    "10.200.0.N/24");
     /* 198.51.100.0/24 is the sandbox's marker route. */
-    expect_error(ARGV(STEP, "--ip", "198.51.100.7/24", PROBE, "exit", "0"),
-                 "EADDRINUSE");
+    expect_exit_125(ARGV(STEP, "--ip", "198.51.100.7/24", PROBE, "exit", "0"),
+                    "EADDRINUSE");
 }
 
 /*
