@@ -4,7 +4,7 @@
 # BUSYBOX is a statically linked busybox (Debian's busybox-static); OUT is
 # made anew each time (idempotent): busybox with a link for each applet,
 # the files of rootfs/skel, and the empty directories the steps mount on
-# (/mnt for volumes).
+# (/mnt and /srv for volumes; the tests bring their probe in on /srv).
 set -eu
 
 busybox=$1
@@ -20,7 +20,7 @@ fi
 tmp=$out.tmp
 rm -rf "$tmp"
 mkdir -p "$tmp"
-for dir in bin sbin usr/bin usr/sbin etc proc sys dev tmp root mnt; do
+for dir in bin sbin usr/bin usr/sbin etc proc sys dev tmp root mnt srv; do
     mkdir -p "$tmp/$dir"
 done
 chmod 1777 "$tmp/tmp"

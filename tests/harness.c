@@ -35,8 +35,11 @@ const char *const all_steps[] = {"00-fork", "01-uts",   "02-ipc",
 const size_t step_count = sizeof(all_steps) / sizeof(all_steps[0]);
 
 #define TEST_TIMEOUT_S 30
-/* Where the probe's directory appears inside a container with a rootfs. */
-#define PROBE_DIR "/boxstep-probe"
+/*
+ * Where the probe's directory appears inside a container with a rootfs:
+ * /srv, empty in the rootfs, so that no test makes a directory in it.
+ */
+#define PROBE_DIR "/srv"
 
 /* ---- paths ---- */
 
@@ -170,7 +173,7 @@ step_of(const char *path)
 static char *const *
 probe_through_volume(char *const argv[], char **buf, size_t max)
 {
-    static char volume[PATH_MAX + 32];
+    static char volume[PATH_MAX + 32], rootfs[PATH_MAX];
     char dir[PATH_MAX];
     size_t n = 0;
 
@@ -182,6 +185,12 @@ probe_through_volume(char *const argv[], char **buf, size_t max)
     buf[n++] = argv[0];
     buf[n++] = "--volume";
     buf[n++] = volume;
+    /* A student's binary is elsewhere: build/rootfs is not next to it. */
+    if (strcmp(argv[0], getenv("BOXSTEP_STEP_BIN") ?: "") == 0) {
+        snprintf(rootfs, sizeof(rootfs), "%s/rootfs", build_dir());
+        buf[n++] = "--rootfs";
+        buf[n++] = rootfs;
+    }
     for (size_t i = 1; argv[i] && n < max - 1; i++)
         buf[n++] = strcmp(argv[i], probe_path()) ? argv[i] : PROBE_DIR "/probe";
     buf[n] = NULL;

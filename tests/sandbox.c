@@ -492,9 +492,16 @@ sandbox_outer(int (*fn)(void *), void *arg, const char *cgroup, bool check)
     if (unshare(CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNS | CLONE_NEWNET |
                 CLONE_NEWPID) == -1)
         die_setup("unshare");
-    /* No mount made in the sandbox may propagate to the machine. */
+    /*
+     * No mount made in the sandbox may propagate to the machine: cut every
+     * mount off its peer group. Then make them all shared again, peers only
+     * within the sandbox: / is shared on a systemd machine, as on most
+     * students', and the steps must work there, not only on a private /.
+     */
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == -1)
         die_setup("make / rprivate");
+    if (mount(NULL, "/", NULL, MS_REC | MS_SHARED, NULL) == -1)
+        die_setup("make / rshared within the sandbox");
     init = fork();
     if (init == 0)
         _exit(sandbox_init(fn, arg, check));

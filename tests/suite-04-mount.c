@@ -174,6 +174,26 @@ volume_read_only(const char *step)
     remove_volume(dir);
 }
 
+/*
+ * A mount made inside a volume does not reach the volume's source, even
+ * when that is a shared mount (the sandbox's / is shared, as on systemd).
+ */
+static void
+volume_mount_stays_inside(const char *step)
+{
+    char spec[512];
+    const char *dir = make_volume();
+
+    snprintf(spec, sizeof(spec), "%s:/mnt", dir);
+    if (strcmp(answer(ARGV(STEP, "--volume", spec, PROBE, "mount-tmpfs",
+                           "/mnt/sub")),
+               "mounted"))
+        fail_check("the probe could not mount inside the volume");
+    if (sandbox_has_mount("boxstep-probe"))
+        fail_check("a mount made inside the volume appeared in the sandbox");
+    remove_volume(dir);
+}
+
 /* Bad --volume and --rootfs: a message naming the problem, and 125. */
 static void
 mount_errors(const char *step)
@@ -250,6 +270,7 @@ main(void)
     };
     static const struct behaviour behaviours[] = {
         {"volume", "04", "ro_refuses_writes", volume_read_only, NULL},
+        {"volume_mount", "04", "stays_inside", volume_mount_stays_inside, NULL},
         {"mount_errors", "04", "exit_125", mount_errors, NULL},
         {"shell", "04", "has_job_control", shell_job_control, NULL},
     };

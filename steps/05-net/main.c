@@ -631,7 +631,9 @@ clone_child(struct args *a)
 static int
 parent_open_tree(const char *path, const char *what, const char *hint)
 {
+    struct mount_attr private_tree = {.propagation = MS_PRIVATE};
     struct stat st;
+    int fd;
 
     /* stat(2): a clear error for a missing path, before the kernel's. */
     if (stat(path, &st) == -1)
@@ -640,11 +642,24 @@ parent_open_tree(const char *path, const char *what, const char *hint)
         errno = ENOTDIR;
         die_hint(hint, "stat(\"%s\") for %s", path, what);
     }
-    return must(open_tree(AT_FDCWD, path,
-                          OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
-                "open_tree(AT_FDCWD, \"%s\", "
-                "OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE)",
-                path);
+    fd = must(open_tree(AT_FDCWD, path,
+                        OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
+              "open_tree(AT_FDCWD, \"%s\", "
+              "OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|AT_RECURSIVE)",
+              path);
+    /*
+     * mount_setattr(2): a copy keeps its source's propagation, and the
+     * copy of a shared mount (all of / on a systemd machine) joins the
+     * host's peer group: mounts made under it in the container would
+     * appear on the host, and pivot_root(2) refuses a shared new root.
+     * The child's MS_PRIVATE does not reach copies not yet attached.
+     */
+    must(mount_setattr(fd, "", AT_EMPTY_PATH | AT_RECURSIVE, &private_tree,
+                       sizeof(private_tree)),
+         "mount_setattr(%d, \"\", AT_EMPTY_PATH|AT_RECURSIVE, "
+         "{.propagation = MS_PRIVATE})",
+         fd);
+    return fd;
 }
 
 /*
