@@ -58,16 +58,25 @@ int
 mkdir_parents(const char *path, mode_t mode)
 {
     char dir[PATH_MAX];
+    struct stat st;
 
     if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
         errno = ENAMETOOLONG;
         return -1;
     }
-    for (char *slash = strchr(dir + 1, '/'); slash;
+    /* Not dir + 1: past the end of "", its bytes were never written. */
+    for (char *slash = strchr(dir + (dir[0] == '/'), '/'); slash;
          slash = strchr(slash + 1, '/')) {
         *slash = '\0';
-        if (mkdir(dir, mode) == -1 && errno != EEXIST)
-            return -1;
+        if (mkdir(dir, mode) == -1) {
+            if (errno != EEXIST || stat(dir, &st) == -1)
+                return -1;
+            /* An existing file is no parent: mkdir -p fails there too. */
+            if (!S_ISDIR(st.st_mode)) {
+                errno = ENOTDIR;
+                return -1;
+            }
+        }
         *slash = '/';
     }
     return 0;

@@ -6,6 +6,10 @@
  *
  * cmocka runs every test in this one process, so a test that exits would
  * end the run: die() and friends only ever run in a child.
+ *
+ * Nothing outside the tests changes: files are made in a fresh directory
+ * under /tmp, removed after the test, and links and mounts change only in
+ * a child's own network or mount namespace.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -1443,7 +1447,956 @@ sync_parent_alive__write_end_open_then_closed__is_1_then_0(void **state)
     close(sync.read_fd);
 }
 
+/* ---- a temporary directory for the tests that make files ---- */
+
+/*
+ * A fresh directory under /tmp, made before the test and removed after
+ * it, with the working directory restored, even when the test fails.
+ */
+static struct {
+    char dir[64];
+    int cwd_fd;
+} tmp;
+
+static int
+tmp_setup(void **state)
+{
+    reset_globals(state);
+    snprintf(tmp.dir, sizeof(tmp.dir), "/tmp/boxstep-unit.XXXXXX");
+    if (!mkdtemp(tmp.dir))
+        return -1;
+    tmp.cwd_fd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (tmp.cwd_fd == -1) {
+        rmdir(tmp.dir);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static int
+tmp_teardown(void **state)
+{
+    int ret = fchdir(tmp.cwd_fd);
+
+    (void)state;
+    close(tmp.cwd_fd);
+    if (nftw(tmp.dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == -1)
+        ret = -1;
+    return ret;
+}
+
+/* buf = the temporary directory/rel */
+static char *
+in_tmp(char buf[PATH_MAX], const char *rel)
+{
+    snprintf(buf, PATH_MAX, "%s/%s", tmp.dir, rel);
+    return buf;
+}
+
+static bool
+is_dir(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+static bool
+exists(const char *path)
+{
+    struct stat st;
+
+    return lstat(path, &st) == 0;
+}
+
+/* How many entries a directory holds, . and .. aside. */
+static int
+entries_in(const char *path)
+{
+    DIR *dir = opendir(path);
+    struct dirent *e;
+    int n = 0;
+
+    assert_non_null(dir);
+    while ((e = readdir(dir)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            n++;
+    closedir(dir);
+    return n;
+}
+
+static void
+make_file(const char *path)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+    assert_int_not_equal(fd, -1);
+    close(fd);
+}
+
+/* ---- mkdir_parents ---- */
+
+static void
+assert_mkdir_parents_error(const char *path, int err)
+{
+    errno = 0;
+    if (mkdir_parents(path, 0755) != -1)
+        fail_msg("mkdir_parents(\"%s\") succeeded", path);
+    if (errno != err)
+        fail_msg("mkdir_parents(\"%s\"): errno %s, expected %s", path,
+                 strerrorname_np(errno), strerrorname_np(err));
+}
+
+static void
+mkdir_parents__absolute_path__makes_parents_not_the_last(void **state)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+    mode_t mask = umask(022);
+    struct stat st;
+
+    (void)state;
+    umask(mask);
+    assert_int_equal(mkdir_parents(in_tmp(path, "a/b/c/leaf"), 0750), 0);
+    assert_true(is_dir(in_tmp(dir, "a")));
+    assert_true(is_dir(in_tmp(dir, "a/b")));
+    assert_true(is_dir(in_tmp(dir, "a/b/c")));
+    assert_false(exists(path));
+    assert_int_equal(entries_in(in_tmp(dir, "a/b/c")), 0);
+    assert_int_equal(stat(in_tmp(dir, "a/b"), &st), 0);
+    assert_int_equal(st.st_mode & 07777, 0750 & ~mask);
+}
+
+static void
+mkdir_parents__relative_path__starts_at_the_working_directory(void **state)
+{
+    char dir[PATH_MAX];
+
+    (void)state;
+    assert_int_equal(chdir(tmp.dir), 0);
+    assert_int_equal(mkdir_parents("x/y/leaf", 0755), 0);
+    assert_true(is_dir(in_tmp(dir, "x/y")));
+    assert_false(exists(in_tmp(dir, "x/y/leaf")));
+    /* No slash: no parent to make. */
+    assert_int_equal(mkdir_parents("alone", 0755), 0);
+    assert_false(exists(in_tmp(dir, "alone")));
+    assert_int_equal(entries_in(tmp.dir), 1);
+}
+
+static void
+mkdir_parents__empty_path__makes_nothing(void **state)
+{
+    (void)state;
+    assert_int_equal(chdir(tmp.dir), 0);
+    assert_int_equal(mkdir_parents("", 0755), 0);
+    assert_int_equal(entries_in(tmp.dir), 0);
+}
+
+static void
+mkdir_parents__existing_parents__are_accepted(void **state)
+{
+    char path[PATH_MAX], dir[PATH_MAX];
+
+    (void)state;
+    assert_int_equal(mkdir(in_tmp(dir, "a"), 0700), 0);
+    assert_int_equal(mkdir_parents(in_tmp(path, "a/b/leaf"), 0755), 0);
+    assert_true(is_dir(in_tmp(dir, "a/b")));
+    /* All there already, the last one too: nothing changes. */
+    make_file(path);
+    assert_int_equal(mkdir_parents(path, 0755), 0);
+    assert_false(is_dir(path));
+    /* Doubled slashes name the same directories. */
+    snprintf(path, sizeof(path), "%s//a//b/leaf", tmp.dir);
+    assert_int_equal(mkdir_parents(path, 0755), 0);
+    assert_int_equal(entries_in(tmp.dir), 1);
+    assert_int_equal(entries_in(in_tmp(dir, "a")), 1);
+}
+
+static void
+mkdir_parents__parent_is_a_file__fails_with_enotdir(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    make_file(in_tmp(path, "file"));
+    assert_mkdir_parents_error(in_tmp(path, "file/sub/leaf"), ENOTDIR);
+    /* The file is the last parent: it is no directory either. */
+    assert_mkdir_parents_error(in_tmp(path, "file/leaf"), ENOTDIR);
+    assert_int_equal(entries_in(tmp.dir), 1);
+}
+
+static void
+mkdir_parents__longer_than_path_max__fails_with_enametoolong(void **state)
+{
+    static char path[2 * PATH_MAX];
+    size_t start, len;
+
+    (void)state;
+    /* tmp/d/d/d/...: PATH_MAX characters, one more than fits. */
+    start = len = snprintf(path, sizeof(path), "%s/", tmp.dir);
+    for (; len < PATH_MAX; len++)
+        path[len] = (len - start) % 2 ? '/' : 'd';
+    path[len] = '\0';
+    assert_int_equal(strlen(path), PATH_MAX);
+    assert_mkdir_parents_error(path, ENAMETOOLONG);
+    for (; len < sizeof(path) - 1; len++)
+        path[len] = (len - start) % 2 ? '/' : 'd';
+    path[len] = '\0';
+    assert_mkdir_parents_error(path, ENAMETOOLONG);
+    /* Nothing was made on the way. */
+    assert_int_equal(entries_in(tmp.dir), 0);
+}
+
+/* ---- open_locked ---- */
+
+struct try_lock {
+    const char *path;
+    int inherited_fd; /* the parent's locked fd, closed first, or -1 */
+};
+
+/* Another open file description of path tries the lock, without waiting. */
+static void
+try_lock_in_child(void *arg)
+{
+    struct try_lock *t = arg;
+    int fd;
+
+    if (t->inherited_fd != -1)
+        close(t->inherited_fd);
+    fd = open(t->path, O_RDWR | O_CLOEXEC);
+    if (fd == -1) {
+        fprintf(stderr, "open: %s\n", strerrorname_np(errno));
+        return;
+    }
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0)
+        fprintf(stderr, "flock=0\n");
+    else
+        fprintf(stderr, "flock=-1 %s\n",
+                errno == EWOULDBLOCK ? "EWOULDBLOCK" : strerrorname_np(errno));
+    close(fd);
+}
+
+static void
+open_locked__new_path__creates_and_locks_it_until_closed(void **state)
+{
+    char path[PATH_MAX];
+    struct child_result r;
+    struct try_lock t;
+    mode_t mask = umask(022);
+    struct stat st;
+    int fd;
+
+    (void)state;
+    umask(mask);
+    fd = open_locked(in_tmp(path, "lock"));
+    assert_int_not_equal(fd, -1);
+    assert_int_equal(fstat(fd, &st), 0);
+    assert_true(S_ISREG(st.st_mode));
+    assert_int_equal(st.st_mode & 07777, 0600 & ~mask);
+    assert_int_equal(fcntl(fd, F_GETFL) & O_ACCMODE, O_RDWR);
+    assert_true(fcntl(fd, F_GETFD) & FD_CLOEXEC);
+
+    t.path = path;
+    t.inherited_fd = fd;
+    run_in_child(try_lock_in_child, &t, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "flock=-1 EWOULDBLOCK\n");
+
+    close(fd);
+    t.inherited_fd = -1;
+    run_in_child(try_lock_in_child, &t, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "flock=0\n");
+}
+
+static void
+open_locked__existing_file__locks_it_and_keeps_its_content(void **state)
+{
+    char path[PATH_MAX], buf[16];
+    struct stat before, after;
+    int fd;
+
+    (void)state;
+    fd = open(in_tmp(path, "lock"), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+              0600);
+    assert_int_not_equal(fd, -1);
+    assert_int_equal(write(fd, "state", 5), 5);
+    assert_int_equal(fstat(fd, &before), 0);
+    close(fd);
+
+    fd = open_locked(path);
+    assert_int_not_equal(fd, -1);
+    assert_int_equal(fstat(fd, &after), 0);
+    assert_true(after.st_ino == before.st_ino);
+    assert_int_equal(read(fd, buf, sizeof(buf)), 5);
+    assert_memory_equal(buf, "state", 5);
+    close(fd);
+}
+
+static void
+open_locked__missing_directory__fails_with_enoent(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    errno = 0;
+    assert_int_equal(open_locked(in_tmp(path, "gone/lock")), -1);
+    assert_int_equal(errno, ENOENT);
+    assert_int_equal(entries_in(tmp.dir), 0);
+}
+
+/*
+ * Whether pid waits for a flock(2) on inode ino: /proc/locks lists the
+ * waiters with "->", "1: -> FLOCK  ADVISORY  WRITE PID MAJ:MIN:INODE ...".
+ * Looks for up to 5 seconds.
+ */
+static bool
+waits_for_flock(pid_t pid, ino_t ino)
+{
+    const struct timespec tick = {0, 10 * 1000 * 1000};
+
+    for (int i = 0; i < 500; i++) {
+        FILE *f = fopen("/proc/locks", "re");
+        char line[256], *arrow;
+        unsigned long inode;
+        bool found = false;
+        int who;
+
+        if (!f)
+            return false;
+        while (!found && fgets(line, sizeof(line), f))
+            found = (arrow = strstr(line, "-> FLOCK")) &&
+                    sscanf(arrow, "-> FLOCK %*s %*s %d %*x:%*x:%lu", &who,
+                           &inode) == 2 &&
+                    who == pid && inode == ino;
+        fclose(f);
+        if (found)
+            return true;
+        nanosleep(&tick, NULL);
+    }
+    return false;
+}
+
+struct relock {
+    const char *path;
+    int held_fd; /* the parent's locked fd */
+    int report[2]; /* the child writes the inode it locked to report[1] */
+    int done[2]; /* EOF on done[0] once the parent has looked */
+};
+
+static void
+open_locked_and_report(void *arg)
+{
+    struct relock *rl = arg;
+    struct stat st;
+    char byte;
+    int fd;
+
+    /* Its copy of the parent's descriptor would hold the parent's lock. */
+    close(rl->held_fd);
+    close(rl->report[0]);
+    close(rl->done[1]);
+    fd = open_locked(rl->path);
+    if (fd == -1 || fstat(fd, &st) == -1) {
+        fprintf(stderr, "open_locked: %s\n", strerrorname_np(errno));
+        _exit(1);
+    }
+    if (write(rl->report[1], &st.st_ino, sizeof(st.st_ino)) !=
+        sizeof(st.st_ino))
+        _exit(2);
+    while (read(rl->done[0], &byte, 1) == -1 && errno == EINTR)
+        continue;
+    close(fd);
+}
+
+static void
+open_locked__file_replaced_while_waiting__locks_the_new_one(void **state)
+{
+    char path[PATH_MAX], other[64] = "";
+    struct stat old_file, new_file, named;
+    struct pollfd report;
+    struct child_result r;
+    struct relock rl;
+    bool waiting, replaced;
+    ino_t locked = 0;
+    int err_fd, fd;
+
+    (void)state;
+    rl.path = in_tmp(path, "lock");
+    rl.held_fd = open_locked(path);
+    assert_int_not_equal(rl.held_fd, -1);
+    assert_int_equal(fstat(rl.held_fd, &old_file), 0);
+    assert_int_equal(pipe2(rl.report, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(rl.done, O_CLOEXEC), 0);
+
+    err_fd = child_start(open_locked_and_report, &rl, &r);
+    close(rl.report[1]);
+    close(rl.done[0]);
+    /* The child waits in flock(2) on the file this process holds... */
+    waiting = waits_for_flock(r.pid, old_file.st_ino);
+    /* ...which is unlinked, a new one made in its place, then let go. */
+    replaced =
+        unlink(path) == 0 &&
+        (fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600)) != -1 &&
+        fstat(fd, &new_file) == 0 && close(fd) == 0;
+    close(rl.held_fd);
+
+    report.fd = rl.report[0];
+    report.events = POLLIN;
+    if (poll(&report, 1, 5000) == 1 &&
+        read(rl.report[0], &locked, sizeof(locked)) == sizeof(locked)) {
+        /* While the child holds its lock, nobody else gets it. */
+        struct try_lock t = {path, -1};
+        struct child_result tr;
+
+        run_in_child(try_lock_in_child, &t, &tr);
+        snprintf(other, sizeof(other), "%s", tr.err);
+    } else {
+        kill(r.pid, SIGKILL);
+    }
+    close(rl.done[1]);
+    close(rl.report[0]);
+    child_finish(err_fd, &r);
+
+    assert_true(waiting);
+    assert_true(replaced);
+    assert_exited(&r, 0);
+    assert_int_equal(stat(path, &named), 0);
+    assert_true(new_file.st_ino != old_file.st_ino);
+    if (locked != new_file.st_ino || locked != named.st_ino)
+        fail_msg("the child locked inode %lu; the old file was %lu, the "
+                 "new one %lu",
+                 (unsigned long)locked, (unsigned long)old_file.st_ino,
+                 (unsigned long)new_file.st_ino);
+    assert_string_equal(other, "flock=-1 EWOULDBLOCK\n");
+}
+
+/* ---- process_start_time ---- */
+
+/*
+ * Field 22 of /proc/PID/stat, proc(5), parsed here on its own: the
+ * fields after the last ')' (the command name may hold any), split at
+ * spaces; the first of them is field 3. 0 when it cannot be read: no
+ * process starts at the very tick the machine boots.
+ */
+static unsigned long long
+stat_field_22(pid_t pid)
+{
+    char path[64], line[1024] = "", *rest, *save = NULL;
+    FILE *f;
+    int field = 2;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    if (!(f = fopen(path, "re")))
+        return 0;
+    if (!fgets(line, sizeof(line), f))
+        line[0] = '\0';
+    fclose(f);
+    if (!(rest = strrchr(line, ')')))
+        return 0;
+    for (char *word = strtok_r(rest + 1, " ", &save); word;
+         word = strtok_r(NULL, " ", &save))
+        if (++field == 22)
+            return strtoull(word, NULL, 10);
+    return 0;
+}
+
+static void
+process_start_time__self__is_field_22_of_proc_stat(void **state)
+{
+    unsigned long long ticks = 0;
+
+    (void)state;
+    assert_int_equal(process_start_time(getpid(), &ticks), 0);
+    assert_true(ticks > 0);
+    assert_true(ticks == stat_field_22(getpid()));
+}
+
+static void
+process_start_time__child__is_not_before_its_parent(void **state)
+{
+    unsigned long long parent = 0, child = 0, expected;
+    struct child_result r;
+    int fd, ret;
+
+    (void)state;
+    assert_int_equal(process_start_time(getpid(), &parent), 0);
+    fd = child_start(pause_forever, NULL, &r);
+    ret = process_start_time(r.pid, &child);
+    expected = stat_field_22(r.pid);
+    kill(r.pid, SIGKILL);
+    child_finish(fd, &r);
+    assert_int_equal(ret, 0);
+    assert_true(expected > 0);
+    assert_true(child == expected);
+    if (child < parent)
+        fail_msg("child started at %llu, before its parent at %llu", child,
+                 parent);
+}
+
+#define ODD_NAME "x) 1 2 (3) 4 5" /* 15 bytes at most, the NUL included */
+
+/* Takes a name that a parser cutting at the first ')' would misread. */
+static void
+rename_in_child(void *arg)
+{
+    int *fds = arg; /* the go pipe's read end, the ready pipe's write end */
+    char byte;
+
+    if (read(fds[0], &byte, 1) != 1 || prctl(PR_SET_NAME, ODD_NAME) == -1 ||
+        write(fds[1], "1", 1) != 1)
+        _exit(1);
+    for (;;)
+        pause();
+}
+
+static void
+process_start_time__name_with_parens_and_spaces__still_field_22(void **state)
+{
+    unsigned long long before, ticks = 0;
+    int go[2], ready[2], fds[2], err_fd, ret = -1;
+    char path[64], line[256] = "";
+    struct child_result r;
+    struct pollfd p;
+    FILE *f;
+
+    (void)state;
+    assert_int_equal(pipe2(go, O_CLOEXEC), 0);
+    assert_int_equal(pipe2(ready, O_CLOEXEC), 0);
+    fds[0] = go[0];
+    fds[1] = ready[1];
+    err_fd = child_start(rename_in_child, fds, &r);
+    close(go[0]);
+    close(ready[1]);
+    before = stat_field_22(r.pid); /* while its name is still ours */
+    p.fd = ready[0];
+    p.events = POLLIN;
+    if (write(go[1], "1", 1) == 1 && poll(&p, 1, 5000) == 1) {
+        snprintf(path, sizeof(path), "/proc/%d/stat", (int)r.pid);
+        if ((f = fopen(path, "re"))) {
+            if (!fgets(line, sizeof(line), f))
+                line[0] = '\0';
+            fclose(f);
+        }
+        ret = process_start_time(r.pid, &ticks);
+    }
+    kill(r.pid, SIGKILL);
+    close(go[1]);
+    close(ready[0]);
+    child_finish(err_fd, &r);
+    assert_non_null(strstr(line, " (" ODD_NAME ") "));
+    assert_int_equal(ret, 0);
+    assert_true(before > 0);
+    assert_true(ticks == before);
+}
+
+static void
+assert_no_start_time(pid_t pid)
+{
+    unsigned long long ticks = 42;
+
+    errno = 0;
+    if (process_start_time(pid, &ticks) != -1)
+        fail_msg("process_start_time(%d) succeeded: %llu", (int)pid, ticks);
+    if (errno != ENOENT)
+        fail_msg("process_start_time(%d): errno %s, expected ENOENT", (int)pid,
+                 strerrorname_np(errno));
+    assert_true(ticks == 42);
+}
+
+static void
+process_start_time__no_such_pid__fails_with_enoent(void **state)
+{
+    FILE *f = fopen("/proc/sys/kernel/pid_max", "re");
+    int pid_max = 0;
+
+    (void)state;
+    assert_non_null(f);
+    assert_int_equal(fscanf(f, "%d", &pid_max), 1);
+    fclose(f);
+    /* PIDs are below pid_max: neither can name a process. */
+    assert_no_start_time(pid_max);
+    assert_no_start_time(INT_MAX);
+}
+
+/* ---- netlink: building a request ---- */
+
+/* Where byte p of the request is, counted from its header. */
+static size_t
+offset_in(const struct nl_request *req, const void *p)
+{
+    return (const char *)p - req->buf;
+}
+
+/* Bytes [from, to) of the request are all zero. */
+static void
+assert_zero(const struct nl_request *req, size_t from, size_t to)
+{
+    for (size_t i = from; i < to; i++)
+        if (req->buf[i])
+            fail_msg("byte %zu of the request is 0x%02x, expected 0", i,
+                     (unsigned char)req->buf[i]);
+}
+
+/*
+ * Walks the attributes in [first, first + len), as the kernel does:
+ * returns how many, with their types, and fails unless they end exactly
+ * at first + len.
+ */
+static int
+walk_attrs(struct rtattr *first, int len, unsigned short *types, int max)
+{
+    struct rtattr *a = first;
+    int n = 0;
+
+    for (; RTA_OK(a, len); a = RTA_NEXT(a, len)) {
+        assert_true(n < max);
+        types[n++] = a->rta_type;
+    }
+    assert_int_equal(len, 0);
+    return n;
+}
+
+static void
+nl_start__body__follows_header_with_request_and_ack(void **state)
+{
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC,
+                            .ifi_index = 7,
+                            .ifi_flags = IFF_UP,
+                            .ifi_change = IFF_UP};
+    struct nl_request req;
+
+    (void)state;
+    memset(&req, 0xa5, sizeof(req));
+    nl_start(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+    assert_int_equal(req.header.nlmsg_len, NLMSG_LENGTH(sizeof(ifi)));
+    assert_int_equal(req.header.nlmsg_type, RTM_NEWLINK);
+    assert_int_equal(req.header.nlmsg_flags,
+                     NLM_F_REQUEST | NLM_F_ACK | NLM_F_CREATE | NLM_F_EXCL);
+    assert_int_equal(req.header.nlmsg_seq, 0);
+    assert_int_equal(req.header.nlmsg_pid, 0);
+    assert_int_equal(offset_in(&req, NLMSG_DATA(&req.header)), NLMSG_HDRLEN);
+    assert_memory_equal(NLMSG_DATA(&req.header), &ifi, sizeof(ifi));
+    assert_zero(&req, req.header.nlmsg_len, sizeof(req.buf));
+
+    nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    assert_int_equal(req.header.nlmsg_flags, NLM_F_REQUEST | NLM_F_ACK);
+}
+
+static void
+nl_add__attributes__aligned_one_after_another(void **state)
+{
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+    unsigned short types[8];
+    struct nl_request req;
+    struct rtattr *name, *mtu, *empty;
+    unsigned int bytes = 1500;
+    size_t end;
+
+    (void)state;
+    nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    name = nl_add(&req, IFLA_IFNAME, "veth0", 6);
+    mtu = nl_add(&req, IFLA_MTU, &bytes, sizeof(bytes));
+    empty = nl_add(&req, IFLA_LINKINFO, NULL, 0);
+    assert_non_null(name);
+    assert_non_null(mtu);
+    assert_non_null(empty);
+
+    assert_int_equal(offset_in(&req, name), NLMSG_SPACE(sizeof(ifi)));
+    assert_int_equal(name->rta_type, IFLA_IFNAME);
+    assert_int_equal(name->rta_len, RTA_LENGTH(6));
+    assert_string_equal(RTA_DATA(name), "veth0");
+    /* 6 bytes of data, padded to 8: the next one starts aligned. */
+    assert_int_equal(offset_in(&req, mtu),
+                     offset_in(&req, name) + RTA_ALIGN(name->rta_len));
+    assert_int_equal(offset_in(&req, mtu) % RTA_ALIGNTO, 0);
+    assert_zero(&req, offset_in(&req, name) + name->rta_len,
+                offset_in(&req, mtu));
+    assert_int_equal(mtu->rta_len, RTA_LENGTH(sizeof(bytes)));
+    assert_memory_equal(RTA_DATA(mtu), &bytes, sizeof(bytes));
+    assert_int_equal(offset_in(&req, empty),
+                     offset_in(&req, mtu) + RTA_ALIGN(mtu->rta_len));
+    assert_int_equal(empty->rta_len, RTA_LENGTH(0));
+
+    end = offset_in(&req, empty) + RTA_ALIGN(empty->rta_len);
+    assert_int_equal(req.header.nlmsg_len, end);
+    assert_int_equal(req.header.nlmsg_len % NLMSG_ALIGNTO, 0);
+    assert_zero(&req, end, sizeof(req.buf));
+    assert_int_equal(walk_attrs(name, NLMSG_PAYLOAD(&req.header, sizeof(ifi)),
+                                types, ARRAY_SIZE(types)),
+                     3);
+    assert_int_equal(types[0], IFLA_IFNAME);
+    assert_int_equal(types[1], IFLA_MTU);
+    assert_int_equal(types[2], IFLA_LINKINFO);
+}
+
+static void
+nl_add__body_not_a_multiple_of_4__attribute_is_aligned(void **state)
+{
+    struct rtgenmsg gen = {.rtgen_family = AF_UNSPEC};
+    struct nl_request req;
+    struct rtattr *attr;
+
+    (void)state;
+    memset(&req, 0xa5, sizeof(req));
+    nl_start(&req, RTM_GETLINK, 0, &gen, sizeof(gen));
+    assert_int_equal(req.header.nlmsg_len, NLMSG_LENGTH(1));
+    attr = nl_add(&req, IFLA_IFNAME, "lo", 3);
+    assert_non_null(attr);
+    assert_int_equal(offset_in(&req, attr), NLMSG_SPACE(1));
+    assert_zero(&req, NLMSG_LENGTH(1), NLMSG_SPACE(1));
+    assert_int_equal(attr->rta_len, RTA_LENGTH(3));
+    assert_int_equal(req.header.nlmsg_len, NLMSG_SPACE(1) + RTA_SPACE(3));
+}
+
+static void
+nl_end__nests__each_rta_len_covers_its_children(void **state)
+{
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+    struct rtattr *info, *data, *peer, *empty;
+    unsigned short types[8];
+    struct nl_request req;
+    unsigned int bytes = 1500;
+    const char *end;
+
+    (void)state;
+    /* The veth request of step 05: LINKINFO { KIND, DATA { PEER } }. */
+    nl_start(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
+    nl_add(&req, IFLA_IFNAME, "vb-host", 8);
+    info = nl_add(&req, IFLA_LINKINFO, NULL, 0);
+    nl_add(&req, IFLA_INFO_KIND, "veth", 5);
+    data = nl_add(&req, IFLA_INFO_DATA, NULL, 0);
+    peer = nl_add(&req, VETH_INFO_PEER, &ifi, sizeof(ifi));
+    nl_add(&req, IFLA_IFNAME, "eth0", 5);
+    nl_end(&req, peer);
+    nl_end(&req, data);
+    nl_end(&req, info);
+    end = req.buf + req.header.nlmsg_len;
+
+    assert_ptr_equal((char *)peer + peer->rta_len, end);
+    assert_ptr_equal((char *)data + data->rta_len, end);
+    assert_ptr_equal((char *)info + info->rta_len, end);
+    assert_int_equal(peer->rta_len, RTA_SPACE(sizeof(ifi)) + RTA_SPACE(5));
+    assert_int_equal(data->rta_len, RTA_LENGTH(0) + peer->rta_len);
+    assert_int_equal(info->rta_len,
+                     RTA_LENGTH(0) + RTA_SPACE(5) + data->rta_len);
+
+    /* The kernel's walk: IFNAME then LINKINFO, and in it KIND then DATA. */
+    assert_int_equal(
+        walk_attrs((struct rtattr *)(req.buf + NLMSG_SPACE(sizeof(ifi))),
+                   NLMSG_PAYLOAD(&req.header, sizeof(ifi)), types,
+                   ARRAY_SIZE(types)),
+        2);
+    assert_int_equal(types[1], IFLA_LINKINFO);
+    assert_int_equal(
+        walk_attrs(RTA_DATA(info), RTA_PAYLOAD(info), types, ARRAY_SIZE(types)),
+        2);
+    assert_int_equal(types[0], IFLA_INFO_KIND);
+    assert_int_equal(types[1], IFLA_INFO_DATA);
+    assert_int_equal(
+        walk_attrs(RTA_DATA(data), RTA_PAYLOAD(data), types, ARRAY_SIZE(types)),
+        1);
+    assert_int_equal(types[0], VETH_INFO_PEER);
+
+    /* A nest closed at once is empty; what follows one is not in it. */
+    empty = nl_add(&req, IFLA_AF_SPEC, NULL, 0);
+    nl_end(&req, empty);
+    assert_int_equal(empty->rta_len, RTA_LENGTH(0));
+    nl_add(&req, IFLA_MTU, &bytes, sizeof(bytes));
+    assert_ptr_equal((char *)info + info->rta_len, end);
+    assert_int_equal(
+        walk_attrs((struct rtattr *)(req.buf + NLMSG_SPACE(sizeof(ifi))),
+                   NLMSG_PAYLOAD(&req.header, sizeof(ifi)), types,
+                   ARRAY_SIZE(types)),
+        4);
+    assert_int_equal(types[2], IFLA_AF_SPEC);
+    assert_int_equal(types[3], IFLA_MTU);
+}
+
+static void
+nl_add__exactly_the_room_left__fills_the_buffer(void **state)
+{
+    static const char data[sizeof(((struct nl_request *)0)->buf)];
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+    struct nl_request req;
+    size_t room;
+
+    (void)state;
+    nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    room = sizeof(req.buf) - req.header.nlmsg_len;
+    errno = 0;
+    assert_null(nl_add(&req, IFLA_IFALIAS, data, room - RTA_LENGTH(0) + 1));
+    assert_int_equal(errno, EMSGSIZE);
+    assert_int_equal(req.header.nlmsg_len, NLMSG_LENGTH(sizeof(ifi)));
+    assert_zero(&req, req.header.nlmsg_len, sizeof(req.buf));
+    assert_non_null(nl_add(&req, IFLA_IFALIAS, data, room - RTA_LENGTH(0)));
+    assert_int_equal(req.header.nlmsg_len, sizeof(req.buf));
+}
+
+static void
+nl_add__buffer_full__fails_with_emsgsize(void **state)
+{
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
+    struct nl_request req;
+    unsigned int bytes = 1500;
+    size_t fit, added = 0, len;
+
+    (void)state;
+    nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    fit = (sizeof(req.buf) - req.header.nlmsg_len) / RTA_SPACE(sizeof(bytes));
+    while (nl_add(&req, IFLA_MTU, &bytes, sizeof(bytes)))
+        assert_true(++added <= fit);
+    assert_int_equal(errno, EMSGSIZE);
+    assert_int_equal(added, fit);
+    len = req.header.nlmsg_len;
+    assert_true(len <= sizeof(req.buf));
+    assert_true(len + RTA_SPACE(sizeof(bytes)) > sizeof(req.buf));
+    /* Failing changes nothing, however often. */
+    errno = 0;
+    assert_null(nl_add(&req, IFLA_MTU, &bytes, sizeof(bytes)));
+    assert_int_equal(errno, EMSGSIZE);
+    assert_int_equal(req.header.nlmsg_len, len);
+}
+
+/* ---- netlink: nl_send, in a network namespace of the child's own ---- */
+
+/* The host's network is never touched: a child that cannot leave it stops. */
+static void
+enter_new_netns(void)
+{
+    if (unshare(CLONE_NEWNET) == -1) {
+        fprintf(stderr, "unshare(CLONE_NEWNET): %s\n", strerrorname_np(errno));
+        _exit(1);
+    }
+}
+
+/* RTM_NEWLINK setting IFF_UP, as step 05 brings a link up. */
+static int
+send_link_up(int index)
+{
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC,
+                            .ifi_index = index,
+                            .ifi_flags = IFF_UP,
+                            .ifi_change = IFF_UP};
+    struct nl_request req;
+
+    nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    return nl_send(&req);
+}
+
+/* "up" or "down", from ioctl(2) SIOCGIFFLAGS, or why it failed. */
+static const char *
+link_state(const char *name)
+{
+    struct ifreq ifr;
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), ret = -1;
+
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", name);
+    if (fd != -1) {
+        ret = ioctl(fd, SIOCGIFFLAGS, &ifr);
+        close(fd);
+    }
+    if (ret == -1)
+        return strerrorname_np(errno);
+    return ifr.ifr_flags & IFF_UP ? "up" : "down";
+}
+
+static void
+link_up_missing_in_child(void *arg)
+{
+    int ret;
+
+    (void)arg;
+    enter_new_netns();
+    errno = 0;
+    ret = send_link_up(4242); /* a new namespace has lo, index 1, only */
+    fprintf(stderr, "nl_send=%d %s\n", ret, ret ? strerrorname_np(errno) : "");
+}
+
+static void
+nl_send__link_up_on_missing_index__fails_with_enodev(void **state)
+{
+    struct child_result r;
+
+    (void)state;
+    run_in_child(link_up_missing_in_child, NULL, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "nl_send=-1 ENODEV\n");
+}
+
+static void
+lo_up_in_child(void *arg)
+{
+    const char *before;
+    int ret;
+
+    (void)arg;
+    enter_new_netns();
+    before = link_state("lo");
+    errno = 0;
+    ret = send_link_up(if_nametoindex("lo"));
+    fprintf(stderr, "lo %s, nl_send=%d %s, lo %s\n", before, ret,
+            ret ? strerrorname_np(errno) : "", link_state("lo"));
+}
+
+static void
+nl_send__lo_up_in_new_netns__lo_is_up(void **state)
+{
+    struct child_result r;
+
+    (void)state;
+    run_in_child(lo_up_in_child, NULL, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "lo down, nl_send=0 , lo up\n");
+}
+
+/* ---- pivot_root ---- */
+
+/*
+ * In a mount namespace of its own, private, so nothing can leak out. The
+ * kernel ignores the type of a propagation change; valgrind 3.19 reads it
+ * as a string, and reports the NULL that mount(2) allows: "none".
+ */
+static void
+pivot_root_in_child(void *arg)
+{
+    const char *new_root = arg;
+    int ret;
+
+    if (unshare(CLONE_NEWNS) == -1 ||
+        mount(NULL, "/", "none", MS_REC | MS_PRIVATE, NULL) == -1) {
+        fprintf(stderr, "unshare or mount: %s\n", strerrorname_np(errno));
+        _exit(1);
+    }
+    errno = 0;
+    ret = pivot_root(new_root, ".");
+    fprintf(stderr, "pivot_root=%d %s\n", ret,
+            ret ? strerrorname_np(errno) : "");
+}
+
+static void
+pivot_root__missing_new_root__fails_with_enoent(void **state)
+{
+    char path[PATH_MAX];
+    struct child_result r;
+
+    (void)state;
+    run_in_child(pivot_root_in_child, in_tmp(path, "nonexistent"), &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "pivot_root=-1 ENOENT\n");
+}
+
 #define TEST(f) cmocka_unit_test_setup(f, reset_globals)
+#define TEST_TMP(f) cmocka_unit_test_setup_teardown(f, tmp_setup, tmp_teardown)
 
 int
 main(void)
@@ -1528,6 +2481,29 @@ main(void)
         TEST(sync__parent_closes_without_release__wait_fails_with_epipe),
         TEST(sync__parent_closed_write_end__child_sees_it_gone),
         TEST(sync_parent_alive__write_end_open_then_closed__is_1_then_0),
+        TEST_TMP(mkdir_parents__absolute_path__makes_parents_not_the_last),
+        TEST_TMP(mkdir_parents__relative_path__starts_at_the_working_directory),
+        TEST_TMP(mkdir_parents__empty_path__makes_nothing),
+        TEST_TMP(mkdir_parents__existing_parents__are_accepted),
+        TEST_TMP(mkdir_parents__parent_is_a_file__fails_with_enotdir),
+        TEST_TMP(mkdir_parents__longer_than_path_max__fails_with_enametoolong),
+        TEST_TMP(open_locked__new_path__creates_and_locks_it_until_closed),
+        TEST_TMP(open_locked__existing_file__locks_it_and_keeps_its_content),
+        TEST_TMP(open_locked__missing_directory__fails_with_enoent),
+        TEST_TMP(open_locked__file_replaced_while_waiting__locks_the_new_one),
+        TEST(process_start_time__self__is_field_22_of_proc_stat),
+        TEST(process_start_time__child__is_not_before_its_parent),
+        TEST(process_start_time__name_with_parens_and_spaces__still_field_22),
+        TEST(process_start_time__no_such_pid__fails_with_enoent),
+        TEST(nl_start__body__follows_header_with_request_and_ack),
+        TEST(nl_add__attributes__aligned_one_after_another),
+        TEST(nl_add__body_not_a_multiple_of_4__attribute_is_aligned),
+        TEST(nl_end__nests__each_rta_len_covers_its_children),
+        TEST(nl_add__exactly_the_room_left__fills_the_buffer),
+        TEST(nl_add__buffer_full__fails_with_emsgsize),
+        TEST(nl_send__link_up_on_missing_index__fails_with_enodev),
+        TEST(nl_send__lo_up_in_new_netns__lo_is_up),
+        TEST_TMP(pivot_root__missing_new_root__fails_with_enoent),
     };
 
     program_name = "unit";
