@@ -63,18 +63,30 @@ listen_outside(int family, const struct sockaddr *addr, socklen_t len)
     return fd;
 }
 
-/* Connects from the sandbox; whether it got through. */
+/*
+ * Connects from the sandbox; whether it got through. A refusal is tried
+ * again for up to 3 s: an emulated VM can be slow, and a missed listener
+ * must not pass for isolation. *err says why the last try failed.
+ */
 static bool
-connect_outside(int port)
+connect_outside(int port, int *err)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET,
                                .sin_port = htons(port),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    bool connected = connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
 
-    close(fd);
-    return connected;
+    for (int i = 0; i < 30; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool connected =
+            connect(fd, (struct sockaddr *)&addr, sizeof(addr)) == 0;
+
+        *err = errno;
+        close(fd);
+        if (connected)
+            return true;
+        usleep(100000);
+    }
+    return false;
 }
 
 /*
@@ -91,12 +103,12 @@ tcp_loopback(const char *step)
     bool reached_inside, reached_outside;
     const char *line;
     struct proc p;
-    int fd;
+    int fd, err = 0;
 
     spawn(&p, &opts, ARGV(STEP, PROBE, "listen", "47001"));
     if (!(line = read_line(&p, 10000)) || strcmp(line, "ready"))
         fail_check("probe listen did not start: %s", p.err);
-    reached_inside = connect_outside(47001);
+    reached_inside = connect_outside(47001, &err);
     finish(&p, 10000);
     fd = listen_outside(AF_INET, (struct sockaddr *)&addr, sizeof(addr));
     reached_outside =
@@ -104,8 +116,9 @@ tcp_loopback(const char *step)
                 "connected");
     close(fd);
     if (reached_inside != reached_outside)
-        fail_check("half isolated: inside %s reached, outside %s",
+        fail_check("half isolated: inside %s reached (%s), outside %s",
                    reached_inside ? "was" : "was not",
+                   reached_inside ? "" : strerrorname_np(err),
                    reached_outside ? "was" : "was not");
     return !reached_inside;
 }
