@@ -510,6 +510,40 @@ sandbox_outer(int (*fn)(void *), void *arg, const char *cgroup, bool check)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/*
+ * A harness killed from outside (Ctrl-C on make test, a timeout(1)) could
+ * not remove its cgroups: the next run does. They are named after the
+ * runner's PID; those whose runner is gone are removed, thawed and emptied
+ * first. A PID reused since is left alone: erring on the safe side.
+ */
+static void
+remove_stale_cgroups(void)
+{
+    struct cgroup_mount m[32];
+    size_t n = cgroup_mounts(m, 32);
+    char path[PATH_MAX + 256];
+    struct dirent *e;
+
+    for (size_t i = 0; i < n; i++) {
+        DIR *d = opendir(m[i].path);
+
+        while (d && (e = readdir(d))) {
+            int pid, counter;
+
+            if ((sscanf(e->d_name, "boxstep-harness-%d-%d", &pid, &counter) ==
+                     2 ||
+                 sscanf(e->d_name, "boxstep-test-%d-%d", &pid, &counter) ==
+                     2) &&
+                kill(pid, 0) == -1 && errno == ESRCH) {
+                snprintf(path, sizeof(path), "%s/%s", m[i].path, e->d_name);
+                remove_cgroup_tree(path);
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+}
+
 /* Makes the test's pids cgroup, and names the steps' cgroup parent. */
 static int
 make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
@@ -575,6 +609,7 @@ sandbox_run(int (*fn)(void *), void *arg, int timeout_s, bool check)
     int status, left;
     pid_t outer;
 
+    remove_stale_cgroups();
     if (make_test_cgroup(cgroup, sizeof(cgroup), parent, sizeof(parent)))
         return -1;
     setenv("BOXSTEP_CGROUP_PARENT", parent, 1);
