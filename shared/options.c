@@ -181,7 +181,12 @@ print_help(FILE *out, const struct opt *opts, const char *about)
             opts->short_name ? opts->short_name : ' ',
             opts->short_name ? ',' : ' ', opts->name, opts->arg_name ? " " : "",
             opts->arg_name ? opts->arg_name : "");
-        fprintf(out, "  %-24s %s [%s]\n", left, opts->help, opts->step);
+        /* A name too long for the column gets its text on the next line. */
+        if (strlen(left) > 24)
+            fprintf(out, "  %s\n  %-24s %s [%s]\n", left, "", opts->help,
+                    opts->step);
+        else
+            fprintf(out, "  %-24s %s [%s]\n", left, opts->help, opts->step);
     }
     fprintf(out,
             "\nExit status: COMMAND's own; 128+N if it died of signal N; "

@@ -650,7 +650,7 @@ parse_args(struct args *a, int argc, char *argv[])
         {"hostname", 0, OPT_STRING, &a->hostname, "01", "NAME",
          "the container's hostname (default: box)"},
         {"rootfs", 0, OPT_STRING, &a->rootfs, "04", "DIR",
-         "the container's root filesystem (default: build/rootfs)"},
+         "the root filesystem (default: build/rootfs)"},
         {"volume", 0, OPT_LIST, &a->volume_specs, "04", "HOST:CONTAINER[:ro]",
          "bring HOST in at CONTAINER; repeatable"},
         {0},

@@ -1136,15 +1136,15 @@ parse_args(struct args *a, int argc, char *argv[])
         {"hostname", 0, OPT_STRING, &a->hostname, "01", "NAME",
          "the container's hostname (default: box)"},
         {"rootfs", 0, OPT_STRING, &a->rootfs, "04", "DIR",
-         "the container's root filesystem (default: build/rootfs)"},
+         "the root filesystem (default: build/rootfs)"},
         {"volume", 0, OPT_LIST, &a->volume_specs, "04", "HOST:CONTAINER[:ro]",
          "bring HOST in at CONTAINER; repeatable"},
         {"net", 0, OPT_STRING, &a->net, "05", "none|veth|bridge",
          "the container's network (default: veth)"},
         {"ip", 0, OPT_STRING, &a->ip_spec, "05", "ADDR/PREFIX",
-         "the container's address (default: the first free)"},
+         "its address (default: the first free one)"},
         {"gc", 0, OPT_FLAG, &a->gc, "05", NULL,
-         "remove what killed runtimes left behind, and exit"},
+         "remove what killed runtimes left, then exit"},
         {0},
     };
     char err[256];
