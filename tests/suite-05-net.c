@@ -7,6 +7,8 @@
  * Traffic goes only to loopback and to addresses inside the sandbox.
  */
 #include <errno.h>
+#include <fcntl.h>
+#include <sched.h>
 #include <signal.h>
 #include <stddef.h>
 #include <stdio.h>
@@ -192,6 +194,9 @@ bridge_pair(const char *step)
         fail_check("the first bridged container did not start: %s", a.err);
     if (if_nametoindex("boxstep0") == 0)
         fail_check("no bridge boxstep0 while a container uses it");
+    expect_exit_125(ARGV(STEP, "--net", "bridge", "--ip", "10.200.0.10/24",
+                         PROBE, "exit", "0"),
+                    "EADDRINUSE");
     run(&b, ARGV(STEP, "--net", "bridge", "--ip", "10.200.0.11/24", "ping",
                  "-c", "3", "-w", "8", "10.200.0.10"));
     if (b.status != 0)
@@ -242,7 +247,14 @@ net_errors(const char *step)
                     "ADDR/PREFIX");
     expect_exit_125(ARGV(STEP, "--net", "bridge", "--ip", "10.9.0.5/24", PROBE,
                          "exit", "0"),
-                    "10.200.0.N/24");
+                    "10.200.0.2-254");
+    expect_exit_125(ARGV(STEP, "--ip", "10.200.7.2/24junk", PROBE, "exit", "0"),
+                    "ADDR/PREFIX");
+    expect_exit_125(ARGV(STEP, "--ip", "10.200.8.0/24", PROBE, "exit", "0"),
+                    "network or broadcast");
+    expect_exit_125(ARGV(STEP, "--net", "bridge", "--ip", "10.200.0.1/24",
+                         PROBE, "exit", "0"),
+                    "10.200.0.2-254");
     /* 198.51.100.0/24 is the sandbox's marker route. */
     expect_exit_125(ARGV(STEP, "--ip", "198.51.100.7/24", PROBE, "exit", "0"),
                     "EADDRINUSE");
@@ -270,6 +282,51 @@ gc_after_kill(const char *step)
         fail_check("--gc left the state directory or the bridge (%s)", line);
 }
 
+/*
+ * The runtime is itself PID 1 of a PID namespace (as when it runs in
+ * another container), and its child dies during set-up: the child, PID 1
+ * too, shares the runtime's exit handler, and must not remove the
+ * runtime's record; the runtime does, when it exits.
+ */
+static void
+record_owner(const char *step)
+{
+    char rootfs[512], out[OUT_MAX] = "";
+    int err[2], status;
+    size_t len = 0;
+    ssize_t n;
+    pid_t outer;
+
+    snprintf(rootfs, sizeof(rootfs), "%s/rootfs", build_dir());
+    if (pipe2(err, O_CLOEXEC) == -1 || (outer = fork()) == -1)
+        fail_check("cannot fork: %s", strerror(errno));
+    if (outer == 0) {
+        if (unshare(CLONE_NEWPID) == -1 || (outer = fork()) == -1)
+            _exit(124);
+        if (outer == 0) {
+            dup2(err[1], 2);
+            /* procfs refuses to make the volume's mount point: 125. */
+            execv(STEP, ARGV(STEP, "-v", "--rootfs", rootfs, "--net", "bridge",
+                             "--volume", "/etc/hostname:/proc/boxstep-x",
+                             "/bin/true"));
+            _exit(124);
+        }
+        waitpid(outer, &status, 0);
+        _exit(WIFEXITED(status) ? WEXITSTATUS(status) : 124);
+    }
+    close(err[1]);
+    while ((n = read(err[0], out + len, sizeof(out) - 1 - len)) > 0)
+        len += n;
+    close(err[0]);
+    waitpid(outer, &status, 0);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 125)
+        fail_check("the run exited %d, not 125:\n%s", WEXITSTATUS(status), out);
+    if (strstr(out, "[child 1] unlink(\"/run/boxstep"))
+        fail_check("the child removed the runtime's state:\n%s", out);
+    if (access("/run/boxstep", F_OK) == 0)
+        fail_check("the runtime left /run/boxstep");
+}
+
 int
 main(void)
 {
@@ -287,6 +344,7 @@ main(void)
         {"addresses", "05", "differ", concurrent_addresses, NULL},
         {"net_errors", "05", "exit_125", net_errors, NULL},
         {"gc", "05", "removes_what_sigkill_left", gc_after_kill, NULL},
+        {"record", "05", "removed_by_its_runtime_only", record_owner, NULL},
     };
 
     return run_suite("05-net", props, sizeof(props) / sizeof(props[0]),

@@ -734,10 +734,10 @@ clash=$(awk 'function hex(h,  v, k) {
 case $clash in
 all*) row WARN "routes vs 10.200/16" 05+ \
     "every 10.200.N.0/24 clashes with${clash#all}: --net veth and bridge are refused" \
-    "run 05 with --ip ADDR/PREFIX outside your routes, or --net none" ;;
+    "run 05 with --net veth --ip ADDR/PREFIX outside your routes, or --net none" ;;
 bridge*) row WARN "routes vs 10.200/16" 05+ \
     "the bridge's 10.200.0.0/24 clashes with${clash#bridge}: --net bridge is refused" \
-    "--net veth picks a free subnet; for the bridge, remove that route or use --ip" ;;
+    "use --net veth (it picks a free subnet): the bridge needs 10.200.0.0/24 free" ;;
 some*) row INFO "routes vs 10.200/16" 05+ \
     "05 skips the subnets of${clash#some} and uses a free one" ;;
 *) row OK "routes vs 10.200/16" 05+ "no host route clashes with step 05's addresses" ;;

@@ -435,6 +435,18 @@ setup_tmp_umask(void)
     trace("umask(022) = 0%o", umask(022));
 }
 
+/*
+ * The record is the runtime's. The child inherited the exit handler that
+ * removes it, and is PID 1 of its namespace: if the runtime is PID 1 of
+ * its own (run from another container), the handler's check of getpid()
+ * could not tell them apart. The child says it owns no record.
+ */
+static void
+setup_not_the_record_owner(void)
+{
+    record.runtime_pid = 0;
+}
+
 /* One rtnetlink(7) request, sent with send(2) and acknowledged. */
 static void
 netlink(struct nl_request *req, const char *what)
@@ -518,6 +530,7 @@ setup_network(struct args *a)
 {
     if (record.lock != -1)
         must(close(record.lock), "close(%d)", record.lock);
+    record.lock = -1;
     link_up("lo");
     if (strcmp(a->net, "none") == 0)
         return;
@@ -583,6 +596,7 @@ child(void *arg)
     struct args *a = arg;
 
     trace_side("child");
+    setup_not_the_record_owner();
     wait_for_parent(a);
     setup_uts(a);
     setup_mount_propagation();
@@ -790,25 +804,40 @@ route_overlaps(struct in_addr addr, int prefix, const char *except)
     return overlap;
 }
 
+/* The inode of a PID namespace: what tells two of them apart. */
+static unsigned long
+pid_namespace(void)
+{
+    struct stat st;
+
+    return stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
+}
+
 /*
  * Whether a record's runtime still runs: its PID must name a process that
  * started at the recorded time. A runtime that was SIGKILLed left its
  * record behind; its container died with it, and the kernel removed the
- * veth pair with the namespace, so the record is all that is left.
+ * veth pair with the namespace, so the record is all that is left. A PID
+ * means something only in its PID namespace: a record made in another one
+ * (which shares /run with this one) cannot be judged, and counts as live.
  */
 static bool
 record_is_live(const char *name, char *net, char *ip)
 {
     char path[PATH_MAX];
     unsigned long long start, now;
+    unsigned long pidns;
     bool ok;
     FILE *f;
 
     snprintf(path, sizeof(path), STATE_DIR "/%s", name);
     f = fopen(path, "re");
-    ok = f && fscanf(f, "start=%llu net=%15s ip=%15s", &start, net, ip) == 3;
+    ok = f && fscanf(f, "start=%llu pidns=%lu net=%15s ip=%15s", &start, &pidns,
+                     net, ip) == 4;
     if (f)
         fclose(f);
+    if (ok && pidns != pid_namespace())
+        return true;
     return ok && process_start_time(atoi(name), &now) == 0 && now == start;
 }
 
@@ -878,22 +907,29 @@ unlock_state(int lock)
     must(close(lock), "close(%d)", lock);
 }
 
-/* The first free veth subnet 10.200.N.0/24, or the first bridge address. */
+/*
+ * The first free veth subnet 10.200.N.0/24, N from 1 to 254, free when no
+ * host route overlaps it; or the first bridge address 10.200.0.2-254 that
+ * no live record holds (.1 is the bridge's, .0 and .255 are not hosts').
+ */
 static void
 choose_address(struct args *a, const bool bridge_used[256])
 {
-    for (uint32_t n = 1; n < 255 && !a->ip.s_addr; n++) {
+    bool bridge = strcmp(a->net, "bridge") == 0;
+
+    for (uint32_t n = bridge ? 2 : 1; n < 255 && !a->ip.s_addr; n++) {
         struct in_addr subnet = {htonl(NET_PREFIX | n << 8)};
 
-        if (strcmp(a->net, "bridge") == 0 && !bridge_used[n + 1])
-            a->ip.s_addr = htonl(NET_PREFIX | (n + 1));
-        else if (strcmp(a->net, "veth") == 0 && !route_overlaps(subnet, 24, ""))
+        if (bridge && !bridge_used[n])
+            a->ip.s_addr = htonl(NET_PREFIX | n);
+        else if (!bridge && !route_overlaps(subnet, 24, ""))
             a->ip.s_addr = htonl(NET_PREFIX | n << 8 | 2);
     }
     if (!a->ip.s_addr) {
         errno = EADDRNOTAVAIL;
-        die_hint("the host's routes cover 10.200.0.0/16: pick an address "
-                 "with --ip",
+        die_hint(bridge ? "254 bridged containers run already"
+                        : "the host's routes cover 10.200.0.0/16: pick an "
+                          "address with --ip",
                  "choosing an address for --net %s", a->net);
     }
     a->prefix = 24;
@@ -901,11 +937,12 @@ choose_address(struct args *a, const bool bridge_used[256])
 
 /*
  * The gateway is the bridge's address, or in veth mode the first other
- * address of the container's subnet. The subnet must not overlap a route
- * of the host's, except the bridge's own.
+ * address of the container's subnet. An address another bridged container
+ * holds is taken; and the subnet must not overlap a route of the host's,
+ * except the bridge's own.
  */
 static void
-check_address(struct args *a)
+check_address(struct args *a, const bool bridge_used[256])
 {
     uint32_t net = ntohl(a->ip.s_addr) & ~0U << (32 - a->prefix);
     bool bridge = strcmp(a->net, "bridge") == 0;
@@ -913,6 +950,11 @@ check_address(struct args *a)
     a->gateway.s_addr = htonl(bridge ? NET_PREFIX | 1 : net | 1);
     if (a->gateway.s_addr == a->ip.s_addr)
         a->gateway.s_addr = htonl(net | 2);
+    if (bridge && bridge_used[ntohl(a->ip.s_addr) & 0xff]) {
+        errno = EADDRINUSE;
+        die_hint("another bridged container has it: pick another --ip",
+                 "--ip %s/%d", inet_ntoa(a->ip), a->prefix);
+    }
     if (route_overlaps(a->ip, a->prefix, bridge ? BRIDGE : "")) {
         errno = EADDRINUSE;
         die_hint("the host already routes that subnet: pick another --ip",
@@ -921,9 +963,11 @@ check_address(struct args *a)
 }
 
 /*
- * At the runtime's exit, whatever made it exit: its record goes, and the
- * bridge with the last run that used it. The child shares this exit
- * handler (clone() copied it), and must leave the record alone.
+ * When the runtime exits, by returning from main() or through die(): its
+ * record goes, and the bridge with the last run that used it. A signal
+ * that kills it (SIGKILL, or one it does not catch) skips exit handlers:
+ * the next run, or --gc, finds that record stale. The child has this
+ * handler too (clone() copied it), and must leave the record alone.
  */
 static void
 remove_record(void)
@@ -956,7 +1000,8 @@ write_record(struct args *a)
              record.runtime_pid);
     if (!(f = fopen(record.path, "wxe")))
         die("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL)", record.path);
-    fprintf(f, "start=%llu net=%s ip=%s\n", start, a->net, inet_ntoa(a->ip));
+    fprintf(f, "start=%llu pidns=%lu net=%s ip=%s\n", start, pid_namespace(),
+            a->net, inet_ntoa(a->ip));
     if (fclose(f) == EOF)
         die("write(\"%s\")", record.path);
     trace("fopen(\"%s\", \"wx\"): start=%llu net=%s ip=%s", record.path, start,
@@ -984,7 +1029,7 @@ parent_reserve_network(struct args *a)
     forget_stale_records(bridge_used);
     if (!a->ip.s_addr)
         choose_address(a, bridge_used);
-    check_address(a);
+    check_address(a, bridge_used);
     write_record(a);
     /* A bridge that a killed runtime left, with no user now, is reused. */
     if (strcmp(a->net, "bridge") == 0 && !if_nametoindex(BRIDGE))
@@ -1096,30 +1141,48 @@ parse_volume(const char *spec, struct volume *v)
     v->read_only = mode && strcmp(mode, ":ro") == 0;
 }
 
+/*
+ * --ip ADDR/PREFIX: a host address of its subnet (not the subnet's first,
+ * its network, nor its last, its broadcast), and for --net bridge one of
+ * 10.200.0.2-254 (.1 is the bridge's).
+ */
+static void
+parse_ip(struct args *a)
+{
+    const char *slash = strchr(a->ip_spec, '/');
+    char addr[INET_ADDRSTRLEN], *end;
+    long prefix = slash ? strtol(slash + 1, &end, 10) : 0;
+    uint32_t host;
+
+    if (!slash || slash - a->ip_spec >= INET_ADDRSTRLEN || *end || prefix < 8 ||
+        prefix > 30)
+        usage_error("--ip %s: not ADDR/PREFIX, PREFIX 8 to 30", a->ip_spec);
+    snprintf(addr, sizeof(addr), "%.*s", (int)(slash - a->ip_spec), a->ip_spec);
+    if (inet_pton(AF_INET, addr, &a->ip) != 1)
+        usage_error("--ip %s: %s is not an IPv4 address", a->ip_spec, addr);
+    a->prefix = prefix;
+    host = ntohl(a->ip.s_addr) & ~(~0U << (32 - prefix));
+    if (host == 0 || host == ~(~0U << (32 - prefix)))
+        usage_error("--ip %s: the subnet's network or broadcast address",
+                    a->ip_spec);
+    if (strcmp(a->net, "bridge") == 0 &&
+        ((ntohl(a->ip.s_addr) & ~0xffU) != NET_PREFIX || prefix != 24 ||
+         host == 1))
+        usage_error("--ip %s: --net bridge addresses are 10.200.0.2-254/24",
+                    a->ip_spec);
+}
+
 /* --net and --ip. */
 static void
 parse_network(struct args *a)
 {
-    char addr[INET_ADDRSTRLEN];
-    const char *slash = a->ip_spec ? strchr(a->ip_spec, '/') : NULL;
-
     if (!a->net)
         a->net = "veth";
     if (strcmp(a->net, "none") && strcmp(a->net, "veth") &&
         strcmp(a->net, "bridge"))
         usage_error("--net %s: not none, veth or bridge", a->net);
-    if (!a->ip_spec)
-        return;
-    if (!slash || slash - a->ip_spec >= INET_ADDRSTRLEN ||
-        (snprintf(addr, sizeof(addr), "%.*s", (int)(slash - a->ip_spec),
-                  a->ip_spec),
-         inet_pton(AF_INET, addr, &a->ip) != 1) ||
-        (a->prefix = atoi(slash + 1)) < 8 || a->prefix > 30)
-        usage_error("--ip %s: not ADDR/PREFIX, PREFIX 8 to 30", a->ip_spec);
-    if (strcmp(a->net, "bridge") == 0 &&
-        ((ntohl(a->ip.s_addr) & ~0xffU) != NET_PREFIX || a->prefix != 24))
-        usage_error("--ip %s: --net bridge addresses are 10.200.0.N/24",
-                    a->ip_spec);
+    if (a->ip_spec)
+        parse_ip(a);
 }
 
 static void
