@@ -77,10 +77,8 @@ EOF
 # The rootless steps (none yet) map a range of ids through the setuid
 # newuidmap/newgidmap, which refuse a user without a passwd entry and
 # read /etc/subuid and /etc/subgid. They come from the host's uidmap
-# package when it is installed; a user "student" (uid 1000) owns
-# 100000:65536 as Debian gives its first user.
-# TODO(rootless step): add uidmap to VM_PKGS in vm/vm.mk so the host
-# always has it, then drop this "when present".
+# package (make vm installs it: VM_PKGS); a user "student" (uid 1000)
+# owns 100000:65536 as Debian gives its first user.
 rootless=""
 for tool in newuidmap newgidmap; do
     path=$(command -v "$tool" 2>/dev/null || true)

@@ -39,8 +39,9 @@ VM_KERNEL_PIN := vm/KERNEL_VERSION
 VM_MODULES := overlay veth bridge 9p 9pnet 9pnet_virtio virtio_pci \
 	virtio_console
 # qemu; deps.sh installs it without its recommends, which the VM needs
-# none of (it has no display and no network card).
-VM_PKGS := qemu-system-x86
+# none of (it has no display and no network card). uidmap: the guest
+# carries newuidmap/newgidmap for the rootless steps.
+VM_PKGS := qemu-system-x86 uidmap
 # To fetch and cut the kernel: the archive key for the private apt
 # source, zstd for the payload (xz, gzip for other kernels and the
 # modules), readelf to check vmlinux's PVH note.
