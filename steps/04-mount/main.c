@@ -505,7 +505,8 @@ clone_child(struct args *a)
  * through clone() and attaches the copies in its own namespace.
  */
 static int
-parent_open_tree(const char *path, const char *what, const char *hint)
+parent_open_tree(const char *path, bool want_dir, const char *what,
+                 const char *hint)
 {
     struct mount_attr private_tree = {.propagation = MS_PRIVATE};
     struct stat st;
@@ -514,7 +515,7 @@ parent_open_tree(const char *path, const char *what, const char *hint)
     /* stat(2): a clear error for a missing path, before the kernel's. */
     if (stat(path, &st) == -1)
         die_hint(hint, "stat(\"%s\") for %s", path, what);
-    if (!S_ISDIR(st.st_mode) && strcmp(what, "--rootfs") == 0) {
+    if (want_dir && !S_ISDIR(st.st_mode)) {
         errno = ENOTDIR;
         die_hint(hint, "stat(\"%s\") for %s", path, what);
     }
@@ -549,13 +550,13 @@ parent_open_mounts(struct args *a)
 {
     struct mount_attr read_only = {.attr_set = MOUNT_ATTR_RDONLY};
 
-    a->rootfs_fd = parent_open_tree(a->rootfs, "--rootfs",
+    a->rootfs_fd = parent_open_tree(a->rootfs, true, "--rootfs",
                                     "build the default one with 'make "
                                     "rootfs', or give --rootfs DIR");
     for (size_t i = 0; i < a->volume_specs.len; i++) {
         struct volume *v = &a->volumes[i];
 
-        v->tree_fd = parent_open_tree(v->host, "--volume",
+        v->tree_fd = parent_open_tree(v->host, false, "--volume",
                                       "a volume's HOST path must exist");
         if (v->read_only)
             must(mount_setattr(v->tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE,

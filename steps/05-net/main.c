@@ -643,7 +643,8 @@ clone_child(struct args *a)
  * through clone() and attaches the copies in its own namespace.
  */
 static int
-parent_open_tree(const char *path, const char *what, const char *hint)
+parent_open_tree(const char *path, bool want_dir, const char *what,
+                 const char *hint)
 {
     struct mount_attr private_tree = {.propagation = MS_PRIVATE};
     struct stat st;
@@ -652,7 +653,7 @@ parent_open_tree(const char *path, const char *what, const char *hint)
     /* stat(2): a clear error for a missing path, before the kernel's. */
     if (stat(path, &st) == -1)
         die_hint(hint, "stat(\"%s\") for %s", path, what);
-    if (!S_ISDIR(st.st_mode) && strcmp(what, "--rootfs") == 0) {
+    if (want_dir && !S_ISDIR(st.st_mode)) {
         errno = ENOTDIR;
         die_hint(hint, "stat(\"%s\") for %s", path, what);
     }
@@ -687,13 +688,13 @@ parent_open_mounts(struct args *a)
 {
     struct mount_attr read_only = {.attr_set = MOUNT_ATTR_RDONLY};
 
-    a->rootfs_fd = parent_open_tree(a->rootfs, "--rootfs",
+    a->rootfs_fd = parent_open_tree(a->rootfs, true, "--rootfs",
                                     "build the default one with 'make "
                                     "rootfs', or give --rootfs DIR");
     for (size_t i = 0; i < a->volume_specs.len; i++) {
         struct volume *v = &a->volumes[i];
 
-        v->tree_fd = parent_open_tree(v->host, "--volume",
+        v->tree_fd = parent_open_tree(v->host, false, "--volume",
                                       "a volume's HOST path must exist");
         if (v->read_only)
             must(mount_setattr(v->tree_fd, "", AT_EMPTY_PATH | AT_RECURSIVE,
@@ -751,22 +752,18 @@ set_master(const char *name, const char *bridge)
     netlink(&req, what);
 }
 
-/* RTM_NEWLINK of kind "bridge", or RTM_DELLINK of it. */
+/*
+ * RTM_NEWLINK of kind "bridge": a virtual switch. It holds the gateway
+ * address, so the host reaches the bridged containers and they it.
+ */
 static void
-bridge_change(int type, struct in_addr gateway)
+create_bridge(struct in_addr gateway)
 {
     struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC};
     struct rtattr *info;
     struct nl_request req;
 
-    if (type == RTM_DELLINK)
-        ifi.ifi_index = ifindex(BRIDGE);
-    nl_start(&req, type, type == RTM_NEWLINK ? NLM_F_CREATE | NLM_F_EXCL : 0,
-             &ifi, sizeof(ifi));
-    if (type == RTM_DELLINK) {
-        netlink(&req, "RTM_DELLINK " BRIDGE);
-        return;
-    }
+    nl_start(&req, RTM_NEWLINK, NLM_F_CREATE | NLM_F_EXCL, &ifi, sizeof(ifi));
     nl_add(&req, IFLA_IFNAME, BRIDGE, sizeof(BRIDGE));
     info = nl_add(&req, IFLA_LINKINFO, NULL, 0);
     nl_add(&req, IFLA_INFO_KIND, "bridge", 7);
@@ -774,6 +771,18 @@ bridge_change(int type, struct in_addr gateway)
     netlink(&req, "RTM_NEWLINK " BRIDGE " type bridge");
     add_address(BRIDGE, gateway, 24);
     link_up(BRIDGE);
+}
+
+/* RTM_DELLINK: the bridge goes, with the last run that used it. */
+static void
+delete_bridge(void)
+{
+    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC,
+                            .ifi_index = ifindex(BRIDGE)};
+    struct nl_request req;
+
+    nl_start(&req, RTM_DELLINK, 0, &ifi, sizeof(ifi));
+    netlink(&req, "RTM_DELLINK " BRIDGE);
 }
 
 /*
@@ -973,7 +982,6 @@ static void
 remove_record(void)
 {
     bool used[256] = {false};
-    struct in_addr none = {0};
 
     if (getpid() != record.runtime_pid)
         return;
@@ -983,7 +991,7 @@ remove_record(void)
         trace_call(unlink(record.path), "unlink(\"%s\")", record.path);
     if (forget_stale_records(used) == 0 && record.bridge &&
         if_nametoindex(BRIDGE))
-        bridge_change(RTM_DELLINK, none);
+        delete_bridge();
     unlock_state(record.lock);
 }
 
@@ -1033,7 +1041,7 @@ parent_reserve_network(struct args *a)
     write_record(a);
     /* A bridge that a killed runtime left, with no user now, is reused. */
     if (strcmp(a->net, "bridge") == 0 && !if_nametoindex(BRIDGE))
-        bridge_change(RTM_NEWLINK, a->gateway);
+        create_bridge(a->gateway);
     snprintf(a->host_end, sizeof(a->host_end), "bx%d", (int)getpid());
 }
 
@@ -1063,10 +1071,9 @@ parent_collect_garbage(void)
 {
     bool used[256] = {false};
     int lock = lock_state();
-    struct in_addr none = {0};
 
     if (forget_stale_records(used) == 0 && if_nametoindex(BRIDGE))
-        bridge_change(RTM_DELLINK, none);
+        delete_bridge();
     unlock_state(lock);
     return 0;
 }
