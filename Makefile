@@ -22,8 +22,10 @@ BUILD := build
 MODE := $(if $(SANITIZE),sanitize,$(if $(DEBUG),debug,static))
 O := $(BUILD)/obj/$(MODE)
 CC := gcc
-CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wmissing-prototypes \
+# The language and warnings of every C file here, steps and tests alike.
+BASE_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wmissing-prototypes \
 	-D_GNU_SOURCE -Ishared
+CFLAGS := $(BASE_CFLAGS)
 LDFLAGS :=
 ifeq ($(MODE),static)
 LDFLAGS += -static
@@ -84,16 +86,11 @@ include tests/tests.mk
 doctor:
 	@tools/doctor.sh
 
-# Until step 04 brings a root filesystem, the demo runs busybox's shell
-# from build/rootfs on the host's files.
-DEMO_COMMAND := $(if $(filter 00-% 01-% 02-% 03-%,$(NEWEST)),\
-	$(CURDIR)/$(BUILD)/rootfs/bin/busybox sh)
-
 demo: deps
 	@tools/deps.sh busybox-static
 	@$(MAKE) --no-print-directory all rootfs
 	@[ "$$(id -u)" = 0 ] || { echo "make demo: needs root: sudo make demo" >&2; exit 1; }
-	$(BUILD)/$(NEWEST) $(DEMO_COMMAND)
+	$(BUILD)/$(NEWEST)
 
 diff:
 	@[ -n "$(A)" ] && [ -n "$(B)" ] || { echo "usage: make diff A=03 B=04" >&2; exit 2; }

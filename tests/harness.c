@@ -113,16 +113,6 @@ fail_check(const char *fmt, ...)
     _exit(1);
 }
 
-void
-note(const char *fmt, ...)
-{
-    va_list ap;
-
-    va_start(ap, fmt);
-    vreport("note", fmt, ap);
-    va_end(ap);
-}
-
 /* ---- running commands ---- */
 
 static long
@@ -385,15 +375,6 @@ trim(char *s)
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
     return s;
-}
-
-const char *
-first_line(const char *text)
-{
-    static char line[1024];
-
-    snprintf(line, sizeof(line), "%.*s", (int)strcspn(text, "\n"), text);
-    return line;
 }
 
 /* "dev:inode" of /proc/PID/ns/NS, as the kernel selftests compare them. */

@@ -64,7 +64,6 @@ const char *build_dir(void);
 /* Inside a check. */
 __attribute__((noreturn, format(printf, 1, 2))) void fail_check(const char *fmt,
                                                                 ...);
-__attribute__((format(printf, 1, 2))) void note(const char *fmt, ...);
 
 #define OUT_MAX 16384
 
@@ -114,7 +113,6 @@ void tty_send(struct tty *t, const char *keys);
 
 /* Small observations. */
 char *trim(char *s);
-const char *first_line(const char *text);
 int ns_id(pid_t pid, const char *ns, char *buf, size_t len);
 bool process_exists(pid_t pid);
 bool wait_gone(pid_t pid, int timeout_ms);

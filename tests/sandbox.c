@@ -48,7 +48,22 @@
 struct cgroup_mount {
     char path[PATH_MAX];
     bool v2;
+    bool v1_pids; /* a v1 hierarchy with the pids controller */
 };
+
+/* Whether a list of words (separated by spaces or commas) holds word. */
+static bool
+has_word(const char *list, const char *word)
+{
+    char buf[512], *tok, *save;
+
+    snprintf(buf, sizeof(buf), "%s", list);
+    for (tok = strtok_r(buf, " ,\n", &save); tok;
+         tok = strtok_r(NULL, " ,\n", &save))
+        if (strcmp(tok, word) == 0)
+            return true;
+    return false;
+}
 
 /* Lists the cgroup hierarchies mounted here (v1 and v2). */
 static size_t
@@ -67,7 +82,10 @@ cgroup_mounts(struct cgroup_mount *mounts, size_t max)
         if (strcmp(fstype, "cgroup") && strcmp(fstype, "cgroup2"))
             continue;
         snprintf(mounts[n].path, sizeof(mounts[n].path), "%s", mnt);
-        mounts[n++].v2 = strcmp(fstype, "cgroup2") == 0;
+        mounts[n].v2 = strcmp(fstype, "cgroup2") == 0;
+        /* A v1 hierarchy names its controllers in its super options. */
+        mounts[n].v1_pids = !mounts[n].v2 && has_word(opts, "pids");
+        n++;
     }
     if (f)
         fclose(f);
@@ -77,7 +95,7 @@ cgroup_mounts(struct cgroup_mount *mounts, size_t max)
 static bool
 file_has_word(const char *path, const char *word)
 {
-    char buf[512] = "", *tok, *save;
+    char buf[512] = "";
     FILE *f = fopen(path, "re");
 
     if (!f)
@@ -85,11 +103,7 @@ file_has_word(const char *path, const char *word)
     if (!fgets(buf, sizeof(buf), f))
         buf[0] = '\0';
     fclose(f);
-    for (tok = strtok_r(buf, " ,\n", &save); tok;
-         tok = strtok_r(NULL, " ,\n", &save))
-        if (strcmp(tok, word) == 0)
-            return true;
-    return false;
+    return has_word(buf, word);
 }
 
 /*
@@ -104,8 +118,7 @@ pids_hierarchy(char *path, size_t len)
     char file[PATH_MAX + 32];
 
     for (size_t i = 0; i < n; i++) {
-        snprintf(file, sizeof(file), "%s/pids.max", m[i].path);
-        if (!m[i].v2 && strstr(m[i].path, "pids")) {
+        if (m[i].v1_pids) {
             snprintf(path, len, "%s", m[i].path);
             return 0;
         }

@@ -7,8 +7,7 @@
 TEST_DIR := $(BUILD)/tests
 # -Wno-format-truncation: gcc 12 reports paths built from an array of
 # PATH_MAX buffers as possibly too long for another; they are not.
-TEST_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wmissing-prototypes \
-	-Wno-format-truncation -D_GNU_SOURCE -Ishared -Itests
+TEST_CFLAGS := $(BASE_CFLAGS) -Wno-format-truncation -Itests
 SUITES := $(sort $(patsubst tests/suite-%.c,%,$(wildcard tests/suite-*.c)))
 SUITE_BINS := $(SUITES:%=$(TEST_DIR)/suite-%)
 HARNESS_SRC := tests/harness.c tests/sandbox.c shared/netlink.c

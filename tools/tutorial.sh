@@ -33,28 +33,23 @@ set -eu
 if [ "${BOXSTEP_TUTORIAL_ENV:-}" != clean ]; then
     exec env -i BOXSTEP_TUTORIAL_ENV=clean LC_ALL=C HOME=/root \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
-        ${SANDBOX+"SANDBOX=$SANDBOX"} sh "$0" "$@"
+        sh "$0" "$@"
 fi
 unset BOXSTEP_TUTORIAL_ENV
 
 # The sandbox each @run line runs in, as a command prefix: the command comes
 # after it as "sh -c COMMAND". It is the test harness's throwaway sandbox,
-# build/tests/sandbox, when that is built: it runs its argument vector as
-# root in fresh UTS, IPC, mount, network and PID namespaces, with hostname
-# "sandbox", its own /proc, a private tmpfs on /run, the same working
-# directory and stdin from /dev/null, and exits with the command's status.
-# Until it exists, the default is a stand-in with the same interface, made
-# with unshare(1). So step 00 changing "the host's" hostname changes the
-# sandbox's, never this machine's. Set SANDBOX in the environment to
-# override either.
-if [ -z "${SANDBOX:-}" ]; then
-    if [ -x build/tests/sandbox ]; then
-        SANDBOX='build/tests/sandbox --'
-    else
-        SANDBOX="unshare --uts --ipc --net --pid --mount --fork --kill-child \
---mount-proc sh -c 'hostname sandbox && mount -t tmpfs tmpfs /run && \
-exec \"\$@\"' sh"
-    fi
+# build/tests/sandbox (make tutorial builds it): it runs its argument vector
+# as root in fresh UTS, IPC, mount, network and PID namespaces, with
+# hostname "sandbox", its own /proc, a private tmpfs on /run, the same
+# working directory and stdin from /dev/null, and exits with the command's
+# status. So step 00 changing "the host's" hostname changes the sandbox's,
+# never this machine's. No stand-in: another sandbox would print other
+# output, and the check would fail for a reason that is not the code's.
+SANDBOX='build/tests/sandbox --'
+if [ ! -x build/tests/sandbox ]; then
+    echo "tutorial.sh: no build/tests/sandbox: run 'sudo make tutorial'" >&2
+    exit 1
 fi
 
 # Seconds a session may take before the script gives up on it.
