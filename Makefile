@@ -55,15 +55,21 @@ FORMAT_PKGS := clang-format
 
 all: $(STEP_BINS)
 
-$(O)/%.o: %.c shared/boxstep.h $(BUILD)/.mode
+# -MMD: each object also depends on the headers it includes (the .d files).
+$(O)/%.o: %.c $(BUILD)/.mode
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c -o $@ $<
+	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)
 
 $(SHARED_LIB): $(SHARED_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(STEP_BINS): $(BUILD)/%: $(O)/steps/%/main.o $(SHARED_LIB)
+# A step is every .c file of its directory: main.c and its layer files.
+step_objs = $(patsubst %.c,$(O)/%.o,$(wildcard steps/$(1)/*.c))
+.SECONDEXPANSION:
+$(STEP_BINS): $(BUILD)/%: $$(call step_objs,$$*) $(SHARED_LIB)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
 
 deps:
@@ -107,7 +113,7 @@ tutorial: all rootfs test-build
 tutorial-check: all rootfs test-build
 	@tools/tutorial.sh --check
 
-FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/main.c tests/*.[ch])
+FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/*.[ch] tests/*.[ch])
 format:
 	clang-format -i $(FORMAT_FILES)
 

@@ -2,9 +2,10 @@
  * boxstep.h: the plumbing every step shares.
  *
  * Only what would otherwise be repeated in every step lives here: error
- * messages, the verbose trace, the option parser, the synchronisation pipe
- * and a few small helpers. No namespace, mount, network or cgroup policy:
- * if deleting a step would teach less, the code belongs in that step.
+ * messages, the verbose trace, the option parser, the synchronisation pipe,
+ * the runtime's cleanup list, the state directory and a few small helpers.
+ * No namespace, mount, network or cgroup policy: if deleting a step would
+ * teach less, the code belongs in that step.
  *
  * Every function returns -1 with errno set on failure and never exits, so
  * the unit tests can call it. The exceptions are the die*() family, whose
@@ -40,8 +41,6 @@ usage_error(const char *fmt, ...);
 __attribute__((noreturn, format(printf, 1, 2))) void die_exec(const char *fmt,
                                                               ...);
 __attribute__((format(printf, 1, 2))) void warn(const char *fmt, ...);
-int format_error(char *buf, size_t len, int err, const char *fmt, va_list ap);
-const char *hint_for(int err);
 
 /* trace.c: the -v trace, "[side pid] call(args) = result". */
 extern bool trace_enabled;
@@ -51,8 +50,8 @@ __attribute__((format(printf, 1, 2))) void trace(const char *fmt, ...);
 __attribute__((format(printf, 2, 3))) long trace_call(long ret, const char *fmt,
                                                       ...);
 __attribute__((format(printf, 2, 3))) long must(long ret, const char *fmt, ...);
-int format_trace(char *buf, size_t len, const char *side, pid_t pid,
-                 const char *fmt, va_list ap);
+__attribute__((format(printf, 3, 4))) long must_hint(long ret, const char *hint,
+                                                     const char *fmt, ...);
 const char *clone_flags_str(unsigned long flags);
 const char *argv_str(char *const argv[]);
 const char *signal_set_str(const sigset_t *set);
@@ -85,7 +84,6 @@ struct opt {
 
 int parse_options(const struct opt *opts, int argc, char *argv[], char *err,
                   size_t err_len);
-int parse_size(const char *text, unsigned long long *bytes);
 void print_help(FILE *out, const struct opt *opts, const char *about);
 
 /* util.c: small helpers, and wrappers for calls glibc lacks. */
@@ -113,14 +111,52 @@ int sync_wait(struct sync_pipe *sync);
 int sync_parent_alive(struct sync_pipe *sync);
 
 /*
+ * cleanup.c: the runtime's cleanup list. What the runtime makes, it
+ * registers with the function that undoes it; every exit path of the
+ * runtime (the end of main(), die()) runs the list once, newest first.
+ * The child calls cleanup_forget() first: the list is the runtime's.
+ */
+int cleanup_push(void (*undo)(void *arg), void *arg, const char *what);
+void cleanup_run(void);
+void cleanup_forget(void);
+__attribute__((noreturn)) void exit_after_cleanup(int status);
+
+/*
+ * state.c: the state directory, /run/boxstep: a locked record per running
+ * container, key=value lines. What a record holds is the layers' choice.
+ * A stale record is one whose runtime is gone: the next run, or --gc,
+ * sweeps it. Each layer gives a release function for what a gone
+ * container left; it is called under the lock, once the record is gone,
+ * for stale records and for the runtime's own when it exits. Lists of
+ * release functions end in NULL.
+ */
+typedef void state_release_fn(const char *record);
+typedef void state_visit_fn(const char *record, void *arg);
+
+extern const char *state_dir;
+
+int state_lock(void);
+int state_unlock(void);
+int state_open_record(state_release_fn *const releases[]);
+int state_record_set(const char *key, const char *value);
+int state_get(const char *record, const char *key, char *value, size_t len);
+int state_each(state_visit_fn *visit, void *arg);
+int state_sweep(state_release_fn *const releases[]);
+int state_collect_garbage(state_release_fn *const releases[]);
+const char *state_failed_call(void);
+
+/*
  * netlink.c: building and sending one rtnetlink(7) request. Which message
- * to send, and why, is the step's business.
+ * to send, and why, is the step's business. nl_add() returns the new
+ * attribute, or NULL (EMSGSIZE) when the request is full; a full request
+ * is refused by nl_send(), so a caller need only check the send.
  */
 struct nl_request {
     union {
         struct nlmsghdr header;
         char buf[1024];
     };
+    bool full; /* an attribute did not fit: nl_send() refuses it */
 };
 
 void nl_start(struct nl_request *req, int type, int flags, const void *body,

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "boxstep.h"
+#include "internal.h"
 
 const char *program_name = "boxstep";
 
@@ -31,20 +32,6 @@ format_error(char *buf, size_t len, int err, const char *fmt, va_list ap)
                         strerror(err));
 }
 
-/*
- * The hint for an error whose usual cause a beginner can fix. Creating
- * namespaces without a user namespace needs CAP_SYS_ADMIN: EPERM from a
- * non-root caller almost always means "run it with sudo".
- */
-const char *
-hint_for(int err)
-{
-    if (err == EPERM && geteuid() != 0)
-        return "this step needs root to create namespaces: run it with "
-               "sudo";
-    return NULL;
-}
-
 static void
 print_error(int err, const char *hint, const char *fmt, va_list ap)
 {
@@ -56,7 +43,10 @@ print_error(int err, const char *hint, const char *fmt, va_list ap)
         fprintf(stderr, "hint: %s\n", hint);
 }
 
-/* Prints the error for errno and exits with status 125. */
+/*
+ * Prints the error for errno and exits with status 125, the runtime after
+ * undoing what it made (cleanup.c), the child at once.
+ */
 void
 die(const char *fmt, ...)
 {
@@ -64,9 +54,9 @@ die(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    print_error(err, hint_for(err), fmt, ap);
+    print_error(err, NULL, fmt, ap);
     va_end(ap);
-    exit(EXIT_BOXSTEP);
+    exit_after_cleanup(EXIT_BOXSTEP);
 }
 
 /* Like die(), with a hint of the caller's own. */
@@ -79,7 +69,7 @@ die_hint(const char *hint, const char *fmt, ...)
     va_start(ap, fmt);
     print_error(err, hint, fmt, ap);
     va_end(ap);
-    exit(EXIT_BOXSTEP);
+    exit_after_cleanup(EXIT_BOXSTEP);
 }
 
 /* Prints the error for errno and goes on. */
@@ -106,7 +96,7 @@ usage_error(const char *fmt, ...)
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nhint: '%s --help' lists the options\n", program_name);
-    exit(EXIT_BOXSTEP);
+    exit_after_cleanup(EXIT_BOXSTEP);
 }
 
 /*

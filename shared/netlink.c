@@ -26,7 +26,12 @@ nl_start(struct nl_request *req, int type, int flags, const void *body,
     memcpy(NLMSG_DATA(&req->header), body, len);
 }
 
-/* Appends one attribute; data may be NULL for an empty (nest) one. */
+/*
+ * Appends one attribute; data may be NULL for an empty (nest) one. When
+ * the request has no room left, it returns NULL and marks the request
+ * full: nl_send() then fails with EMSGSIZE, so a caller checks only the
+ * send, and no half-built request reaches the kernel.
+ */
 struct rtattr *
 nl_add(struct nl_request *req, int type, const void *data, size_t len)
 {
@@ -35,6 +40,7 @@ nl_add(struct nl_request *req, int type, const void *data, size_t len)
 
     if (NLMSG_ALIGN(req->header.nlmsg_len) + RTA_SPACE(len) >
         sizeof(req->buf)) {
+        req->full = true;
         errno = EMSGSIZE;
         return NULL;
     }
@@ -47,10 +53,12 @@ nl_add(struct nl_request *req, int type, const void *data, size_t len)
     return attr;
 }
 
-/* Closes a nest opened with nl_add(req, type, NULL, 0). */
+/* Closes a nest opened with nl_add(req, type, NULL, 0); NULL is ignored. */
 void
 nl_end(struct nl_request *req, struct rtattr *nest)
 {
+    if (!nest)
+        return;
     nest->rta_len = (char *)&req->header + req->header.nlmsg_len - (char *)nest;
 }
 
@@ -65,10 +73,14 @@ nl_send(struct nl_request *req)
         struct nlmsghdr header;
         char buf[4096];
     } reply;
-    int fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     ssize_t n;
-    int err;
+    int fd, err;
 
+    if (req->full) {
+        errno = EMSGSIZE;
+        return -1;
+    }
+    fd = socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC, NETLINK_ROUTE);
     if (fd == -1)
         return -1;
     n = send(fd, &req->header, req->header.nlmsg_len, 0);

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "boxstep.h"
+#include "internal.h"
 
 static const struct opt *
 find_long(const struct opt *opts, const char *name, size_t len)

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "boxstep.h"
+#include "internal.h"
 
 bool trace_enabled;
 static const char *trace_side_name = "parent";
@@ -108,26 +109,47 @@ trace_call(long ret, const char *fmt, ...)
     return ret;
 }
 
+static long
+vmust(long ret, const char *hint, const char *fmt, va_list ap)
+{
+    int err = errno;
+    va_list copy;
+
+    va_copy(copy, ap);
+    vtrace_result(ret, err, fmt, copy);
+    va_end(copy);
+    if (ret == -1) {
+        char call[768];
+
+        vsnprintf(call, sizeof(call), fmt, ap);
+        errno = err;
+        die_hint(hint, "%s", call);
+    }
+    errno = err;
+    return ret;
+}
+
 /* Like trace_call(), and a call that failed (-1) is fatal: die(). */
 long
 must(long ret, const char *fmt, ...)
 {
-    int err = errno;
     va_list ap;
 
     va_start(ap, fmt);
-    vtrace_result(ret, err, fmt, ap);
+    ret = vmust(ret, NULL, fmt, ap);
     va_end(ap);
-    if (ret == -1) {
-        char call[768];
+    return ret;
+}
 
-        va_start(ap, fmt);
-        vsnprintf(call, sizeof(call), fmt, ap);
-        va_end(ap);
-        errno = err;
-        die("%s", call);
-    }
-    errno = err;
+/* Like must(), with a hint (or NULL) under the error line. */
+long
+must_hint(long ret, const char *hint, const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    ret = vmust(ret, hint, fmt, ap);
+    va_end(ap);
     return ret;
 }
 

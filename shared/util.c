@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -83,15 +82,19 @@ mkdir_parents(const char *path, mode_t mode)
 }
 
 /*
- * Opens (creating it) and locks a lock file, flock(2) LOCK_EX: runs that
- * share state take turns. The lock goes with the descriptor: close(2) it,
- * or exit, to unlock. The last user may unlink the file; whoever was
- * waiting then holds a lock on a file no longer there, so after flock()
- * the path must still name the locked file, or it starts again.
+ * Opens (creating it) and locks a lock file: runs that share state take
+ * turns. fcntl(2) F_SETLKW takes a POSIX record lock, which belongs to the
+ * process: a child made by fork(2) or clone(2) does not inherit it, so the
+ * container never holds its runtime's lock. It goes when the process
+ * closes any descriptor of the file, or exits. The last user may unlink
+ * the file; whoever was waiting then holds a lock on a file no longer
+ * there, so after the lock the path must still name the locked file, or
+ * it starts again.
  */
 int
 open_locked(const char *path)
 {
+    struct flock whole = {.l_type = F_WRLCK, .l_whence = SEEK_SET};
     struct stat locked, named;
 
     for (;;) {
@@ -99,7 +102,7 @@ open_locked(const char *path)
 
         if (fd == -1)
             return -1;
-        if (flock(fd, LOCK_EX) == 0 && fstat(fd, &locked) == 0 &&
+        if (fcntl(fd, F_SETLKW, &whole) == 0 && fstat(fd, &locked) == 0 &&
             stat(path, &named) == 0 && locked.st_dev == named.st_dev &&
             locked.st_ino == named.st_ino)
             return fd;

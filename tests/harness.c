@@ -30,8 +30,8 @@
 #include "boxstep.h"
 #include "harness.h"
 
-const char *const all_steps[] = {"00-fork", "01-uts",   "02-ipc",
-                                 "03-pid",  "04-mount", "05-net"};
+/* From steps/NN-name/, by the Makefile (tests/tests.mk). */
+const char *const all_steps[] = {BOXSTEP_STEPS};
 const size_t step_count = sizeof(all_steps) / sizeof(all_steps[0]);
 
 #define TEST_TIMEOUT_S 30

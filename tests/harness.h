@@ -19,7 +19,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
-/* Every step that exists, in order. A new step adds one line in harness.c. */
+/* Every step that exists, in order: the directories steps/NN-name/. */
 extern const char *const all_steps[];
 extern const size_t step_count;
 

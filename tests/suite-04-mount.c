@@ -210,6 +210,13 @@ mount_errors(const char *step)
                     "HOST:CONTAINER");
     expect_exit_125(ARGV(STEP, "--volume", "/tmp:/mnt:rx", PROBE, "exit", "0"),
                     "ro or rw");
+    /* Up to step 07 the image is shared: nothing is made in it. */
+    snprintf(file, sizeof(file), "%s/rootfs/boxstep-no-dir", build_dir());
+    expect_exit_125(
+        ARGV(STEP, "--volume", "/tmp:/boxstep-no-dir/deep", PROBE, "exit", "0"),
+        "CONTAINER path must exist");
+    if (access(file, F_OK) == 0)
+        fail_check("a volume made %s in the shared image", file);
     expect_exit_125(ARGV(STEP, "--rootfs", "/no/such/rootfs", "/bin/true"),
                     "stat(\"/no/such/rootfs\")");
     snprintf(file, sizeof(file), "%s/not-a-dir", getenv("TMPDIR"));

@@ -5,13 +5,20 @@
 # the steps. The steps themselves are built by the top-level rules.
 
 TEST_DIR := $(BUILD)/tests
+# The list of steps lives in one place, steps/NN-name/: the harness gets
+# it as BOXSTEP_STEPS, and is rebuilt when it changes (the stamp file).
+comma := ,
+STEP_LIST := $(BUILD)/steps.list
+$(shell mkdir -p $(BUILD); [ "$$(cat $(STEP_LIST) 2>/dev/null)" = "$(STEPS)" ] \
+	|| echo "$(STEPS)" > $(STEP_LIST))
 # -Wno-format-truncation: gcc 12 reports paths built from an array of
 # PATH_MAX buffers as possibly too long for another; they are not.
-TEST_CFLAGS := $(BASE_CFLAGS) -Wno-format-truncation -Itests
+TEST_CFLAGS := $(BASE_CFLAGS) -Wno-format-truncation -Itests \
+	'-DBOXSTEP_STEPS=$(subst $(eval) ,$(comma),$(STEPS:%="%"))'
 SUITES := $(sort $(patsubst tests/suite-%.c,%,$(wildcard tests/suite-*.c)))
 SUITE_BINS := $(SUITES:%=$(TEST_DIR)/suite-%)
 HARNESS_SRC := tests/harness.c tests/sandbox.c shared/netlink.c
-HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h shared/boxstep.h
+HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h shared/boxstep.h $(STEP_LIST)
 
 .PHONY: test-build
 test-build: $(TEST_DIR)/probe $(TEST_DIR)/sandbox $(TEST_DIR)/unit-shared \
@@ -29,7 +36,8 @@ $(TEST_DIR)/suite-%: tests/suite-%.c $(HARNESS_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(HARNESS_SRC) -lcmocka
 
-$(TEST_DIR)/unit-shared: tests/unit-shared.c $(SHARED_SRC) shared/boxstep.h
+$(TEST_DIR)/unit-shared: tests/unit-shared.c $(SHARED_SRC) shared/boxstep.h \
+	shared/internal.h
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(SHARED_SRC) -lcmocka
 

@@ -2,21 +2,24 @@
 # tools/check-diffs.sh: fails when a step does more than add to the step
 # before it. `make check-diffs` runs it.
 #
-# Each steps/NN-name/main.c is a copy of the step before it plus one
-# kernel feature, and the tutorial teaches a step by its diff (make diff
-# A=02 B=03). That only works when the diff is made of '+' lines: a '-'
-# line, a line of the earlier step changed or deleted, is easy to miss
-# and changes what the reader learned before. So every such line must be
-# listed in steps/ALLOWED-CHANGES with the reason the step needs it; the
-# header of that file explains its format.
+# Each steps/NN-name/ is a copy of the step before it plus one kernel
+# feature: a new layer file, and the lines main.c and step.h gain to call
+# it. The tutorial teaches a step by its diff (make diff A=02 B=03). That
+# only works when the diff is made of '+' lines: a '-' line, a line of
+# the earlier step changed or deleted, is easy to miss and changes what
+# the reader learned before. So every such line must be listed in
+# steps/ALLOWED-CHANGES with the file and the reason the step needs it;
+# the header of that file explains its format.
 #
-# For each pair of successive steps A -> B, sorted by number, it checks:
+# For each pair of successive steps A -> B, sorted by number, and each
+# file of either directory (a new file is all additions), it checks:
 #
 #  1. that each main.c has exactly one per-step text block, from a line
 #     starting "/* BEGIN STEP TEXT" to a line exactly "/* END STEP TEXT */".
 #     The block (title comment, step name, --help text) differs in every
 #     step by design: tools/strip-step-text.awk removes it before diffing.
-#  2. that every line the diff removes from A is listed for step B.
+#  2. that every line the diff removes from A is listed for step B and
+#     that file.
 #  3. that no hunk changes whitespace only: a re-indent, a re-wrapped line,
 #     a blank line added or removed alone. Such a hunk is noise in the
 #     tutorial's diff, so no entry can allow it.
@@ -104,9 +107,9 @@ check_markers() {
     ' "$1"
 }
 
-# prepare_step NAME: checks step NAME's text block and writes its main.c
-# without it to $work/NAME.c, and the block's first and last line numbers
-# to $work/NAME.block. Fails when the step cannot be diffed.
+# prepare_step NAME: checks step NAME's text block and copies its files
+# to $work/NAME/, main.c without the block, whose first and last line
+# numbers go to $work/NAME.block. Fails when the step cannot be diffed.
 prepare_step() {
     src=$STEPS_DIR/$1/main.c
     if [ ! -f "$src" ]; then
@@ -114,33 +117,57 @@ prepare_step() {
         return 1
     fi
     check_markers "$src" >"$work/$1.block" || return 1
-    awk -f "$STRIP_AWK" "$src" >"$work/$1.c"
+    mkdir "$work/$1"
+    for f in "$STEPS_DIR/$1"/*; do
+        [ -f "$f" ] && cp "$f" "$work/$1/"
+    done
+    awk -f "$STRIP_AWK" "$src" >"$work/$1/main.c"
 }
 
-# diff_pair A B: diffs the stripped main.c of steps A and B, and appends
-# tab-separated records to $changes for check_allow_list:
-#   P  B  A                           B was diffed with A
-#   W  B  A  FILE:LINE  HUNK-HEADER   a whitespace-only hunk
-#   M  B  A  FILE:LINE  LINE-TEXT     a line that hunk removes
-#   R  B  A  FILE:LINE  LINE-TEXT     a line any other hunk removes
-# LINE-TEXT is trimmed; FILE:LINE is where the hunk or line is in the real
+# diff_pair A B: diffs each file of steps A and B (main.c stripped), and
+# appends tab-separated records to $changes for check_allow_list:
+#   P  B  A                                B was diffed with A
+#   W  B  A  PATH:LINE  FILE  HUNK-HEADER  a whitespace-only hunk
+#   M  B  A  PATH:LINE  FILE  LINE-TEXT    a line that hunk removes
+#   R  B  A  PATH:LINE  FILE  LINE-TEXT    a line any other hunk removes
+# LINE-TEXT is trimmed; PATH:LINE is where the hunk or line is in the real
 # file, not in the stripped one.
 diff_pair() {
-    read -r a_begin a_end <"$work/$1.block"
-    read -r b_begin b_end <"$work/$2.block"
     printf 'P\t%s\t%s\n' "$2" "$1" >>"$changes"
+    for f in $( (ls "$work/$1"; ls "$work/$2") | sort -u); do
+        if [ ! -f "$work/$2/$f" ]; then
+            problem "$1 -> $2: removes $f; a step keeps every file of the step before it"
+            continue
+        fi
+        diff_file "$1" "$2" "$f"
+    done
+}
+
+# diff_file A B FILE: the records of one file of the pair; a file that is
+# new in B is compared with an empty one.
+diff_file() {
+    a_begin=0 a_end=0 b_begin=0 b_end=0
+    if [ "$3" = main.c ]; then
+        read -r a_begin a_end <"$work/$1.block"
+        read -r b_begin b_end <"$work/$2.block"
+    fi
+    : >"$work/empty"
+    a_file=$work/$1/$3
+    b_file=$work/$2/$3
+    [ -f "$a_file" ] || a_file=$work/empty
+    [ -f "$b_file" ] || b_file=$work/empty
     status=0
-    diff -U0 "$work/$1.c" "$work/$2.c" >"$work/diff" || status=$?
+    diff -U0 "$a_file" "$b_file" >"$work/diff" || status=$?
     if [ "$status" -gt 1 ]; then
-        echo "check-diffs: diff failed on steps $1 and $2" >&2
+        echo "check-diffs: diff failed on $3 of steps $1 and $2" >&2
         exit 2
     fi
-    awk -v a="$1" -v b="$2" -v dir="$STEPS_DIR" \
+    awk -v a="$1" -v b="$2" -v dir="$STEPS_DIR" -v file="$3" \
         -v a_begin="$a_begin" -v a_end="$a_end" \
         -v b_begin="$b_begin" -v b_end="$b_end" '
         # The line number in the real file of line n of the stripped one.
         function real_line(n, begin, end) {
-            return n < begin ? n : n + end - begin + 1
+            return (begin == 0 || n < begin) ? n : n + end - begin + 1
         }
         function trim(s) {
             sub(/^[ \t\f\r\v]+/, "", s)
@@ -158,7 +185,7 @@ diff_pair() {
             return range + 0
         }
         function where(step, n) {
-            return dir "/" step "/main.c:" n
+            return dir "/" step "/" file ":" n
         }
         function end_hunk(   i, removed, added, type) {
             if (header == "")
@@ -170,13 +197,13 @@ diff_pair() {
                 added = added squeeze(add[i])
             if (removed == added) {
                 if (n_added)
-                    print "W", b, a, where(b, real_line(b_start, b_begin, b_end)), header
+                    print "W", b, a, where(b, real_line(b_start, b_begin, b_end)), file, header
                 else
-                    print "W", b, a, where(a, real_line(a_start, a_begin, a_end)), header
+                    print "W", b, a, where(a, real_line(a_start, a_begin, a_end)), file, header
             }
             type = removed == added ? "M" : "R"
             for (i = 1; i <= n_removed; i++)
-                print type, b, a, where(a, real_line(a_start + i - 1, a_begin, a_end)), trim(line[i])
+                print type, b, a, where(a, real_line(a_start + i - 1, a_begin, a_end)), file, trim(line[i])
             header = ""
         }
         BEGIN { OFS = "\t" }
@@ -226,32 +253,43 @@ check_allow_list() {
         function bad_entry(msg) {
             entry_problem[++n_entry_problems] = allow_name ":" FNR ": " msg
         }
+        # What an entry or a record names: step, file and line.
+        function key_of(step, file, text) {
+            return step SUBSEP file SUBSEP text
+        }
 
         BEGIN { FS = "\t" } # for the records; entries are split by hand
 
-        # The allow-list: "STEP | LINE | REASON". LINE may hold a "|",
-        # REASON may not: the fields end at the first and the last "|".
+        # The allow-list: "STEP | FILE | LINE | REASON". LINE may hold a
+        # "|", REASON may not: the fields end at the first two and the last.
         FILENAME == ARGV[1] {
             if ($0 ~ /^[ \t]*#/ || $0 ~ /^[ \t\r]*$/)
                 next
             first = index($0, "|")
+            second = first ? index(substr($0, first + 1), "|") : 0
+            second = second ? first + second : 0
             last = last_index($0, "|")
-            if (first == 0 || first == last) {
-                bad_entry("not an entry \"NN-name | removed line | reason\", nor a comment (#)")
+            if (first == 0 || second == 0 || second == last) {
+                bad_entry("not an entry \"NN-name | file | removed line | reason\", nor a comment (#)")
                 next
             }
             step = trim(substr($0, 1, first - 1))
-            text = trim(substr($0, first + 1, last - first - 1))
+            file = trim(substr($0, first + 1, second - first - 1))
+            text = trim(substr($0, second + 1, last - second - 1))
             reason = trim(substr($0, last + 1))
             if (step !~ /^[0-9][0-9]-/) {
                 bad_entry("\"" step "\" is not a step name such as 03-pid")
+                next
+            }
+            if (file == "" || file ~ /\//) {
+                bad_entry("\"" file "\" is not a file name such as main.c")
                 next
             }
             if (reason == "") {
                 bad_entry("no reason after the last \"|\"; say why the step must change the line")
                 next
             }
-            key = step SUBSEP text
+            key = key_of(step, file, text)
             if (key in entry_line) {
                 bad_entry("repeats the entry of line " entry_line[key])
                 next
@@ -265,21 +303,21 @@ check_allow_list() {
         $1 == "P" { diffed[$2] = 1; next }
         $1 == "S" { skipped[$2] = 1; next }
         $1 == "W" {
-            print $3 " -> " $2 ": hunk " rest(4) " (" $4 ") changes whitespace only; undo it, as no allow-list entry can excuse it"
+            print $3 " -> " $2 ": hunk " rest(5) " (" $4 ") changes whitespace only; undo it, as no allow-list entry can excuse it"
             next
         }
         $1 == "M" {
-            if (($2 SUBSEP rest(4)) in entry_line)
-                used[$2 SUBSEP rest(4)] = 1
+            if (key_of($2, $5, rest(5)) in entry_line)
+                used[key_of($2, $5, rest(5))] = 1
             next
         }
         $1 == "R" {
-            key = $2 SUBSEP rest(4)
+            key = key_of($2, $5, rest(5))
             if (key in entry_line) {
                 used[key] = 1
                 next
             }
-            print $3 " -> " $2 ": changes or removes \"" rest(4) "\" (" $4 "), not in " allow_name "; to allow it, add: " $2 " | " rest(4) " | <why " $2 " must change it>"
+            print $3 " -> " $2 ": changes or removes \"" rest(5) "\" (" $4 "), not in " allow_name "; to allow it, add: " $2 " | " $5 " | " rest(5) " | <why " $2 " must change it>"
             next
         }
 
@@ -292,9 +330,9 @@ check_allow_list() {
                     continue
                 split(key, part, SUBSEP)
                 where = allow_name ":" entry_line[key]
-                text = substr(key, length(part[1]) + 2)
+                text = substr(key, length(part[1]) + length(part[2]) + 3)
                 if (part[1] in diffed)
-                    print where ": stale entry, " part[1] " no longer changes or removes \"" text "\"; delete the entry"
+                    print where ": stale entry, " part[1] " no longer changes or removes \"" text "\" in " part[2] "; delete the entry"
                 else if (!(part[1] in skipped))
                     print where ": \"" part[1] "\" is not a step after the first in " steps_dir
             }

@@ -11,9 +11,10 @@
 #
 # tutorial.md.in is Markdown plus two directives, each alone on a line:
 #
-#   @diff NN MM    a ```diff block: diff -u of steps NN and MM's main.c, each
-#                  without its step text (tools/strip-step-text.awk), so the
-#                  hunks' line numbers count from the line after that block.
+#   @diff NN MM    a ```diff block: what step MM adds to step NN, as make diff
+#                  shows it (tools/step-diff.sh): the new layer file first,
+#                  then main.c without its step text (so its hunks' line
+#                  numbers count from the line after that block), step.h.
 #   @run COMMAND   "$ COMMAND" and its real output, stdout and stderr together,
 #                  then "[exit status N]" when N is not 0. Consecutive @run
 #                  lines make one ```console block. Each line runs alone in a
@@ -104,18 +105,13 @@ step_dir() {
     die "$IN:$lineno: no step $1 in steps/"
 }
 
-# @diff NN MM
+# @diff NN MM: what make diff A=NN B=MM shows (tools/step-diff.sh).
 emit_diff() {
     [ $# -eq 2 ] || die "$IN:$lineno: usage: @diff NN MM"
-    a=$(step_dir "$1")
-    b=$(step_dir "$2")
-    awk -f tools/strip-step-text.awk "$a/main.c" >"$tmp/a.c"
-    awk -f tools/strip-step-text.awk "$b/main.c" >"$tmp/b.c"
-    status=0
-    diff -u --label "$a/main.c" --label "$b/main.c" "$tmp/a.c" "$tmp/b.c" \
-        >"$tmp/diff" || status=$?
-    [ "$status" -eq 1 ] ||
-        die "$IN:$lineno: diff of $a and $b: no difference or an error"
+    step_dir "$1" >/dev/null
+    step_dir "$2" >/dev/null
+    tools/step-diff.sh "$1" "$2" >"$tmp/diff"
+    [ -s "$tmp/diff" ] || die "$IN:$lineno: steps $1 and $2 do not differ"
     echo '```diff'
     cat "$tmp/diff"
     echo '```'

@@ -24,247 +24,78 @@ static const char step_about[] =
     "commands you would run on the host itself.";
 /* END STEP TEXT */
 
+/*
+ * main.c: the spine of the step. main() is the runtime's sequence and
+ * child() the container's, one call a line, in the order that matters;
+ * each layer's code is in its own file (step.h lists them).
+ */
 #include <errno.h>
-#include <limits.h>
 #include <sched.h>
 #include <signal.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "boxstep.h"
+#include "step.h"
 
 /* The child's stack for clone(2), given by its top: it grows down on
  * nearly every port (HP PA-RISC is the exception). */
 #define STACK_SIZE (1024 * 1024)
 static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
 
-/* The PATH COMMAND is looked up in, whatever the caller's was. */
-#define CONTAINER_PATH \
-    "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
-struct args {
-    bool help;
-    bool verbose;
-    const char *hostname; /* 01: --hostname */
-    struct str_list env; /* --env NAME=VALUE, added to COMMAND's */
-    char **command; /* COMMAND and its arguments */
-    sigset_t saved_mask; /* the caller's signal mask, for COMMAND */
-    struct sync_pipe sync; /* 03: the runtime releases the child */
-};
-
-/* The signals the runtime passes on to the container. */
-static const int forwarded_signals[] = {SIGHUP,  SIGINT,  SIGQUIT,
-                                        SIGTERM, SIGUSR1, SIGUSR2};
-
 static void
-runtime_signal_set(sigset_t *set)
+parse_args(struct options *o, int argc, char *argv[])
 {
-    sigemptyset(set);
-    for (size_t i = 0; i < ARRAY_SIZE(forwarded_signals); i++)
-        sigaddset(set, forwarded_signals[i]);
-    sigaddset(set, SIGCHLD);
-}
+    static char *default_command[] = {"/bin/sh", NULL};
+    const struct opt opts[] = {
+        {"help", 'h', OPT_FLAG, &o->help, "00", NULL,
+         "show this help and exit"},
+        {"verbose", 'v', OPT_FLAG, &o->verbose, "00", NULL,
+         "trace every kernel call to stderr"},
+        {"env", 0, OPT_LIST, &o->env, "00", "NAME=VALUE",
+         "add a variable to COMMAND's environment"},
+        {"hostname", 0, OPT_STRING, &o->hostname, "01", "NAME",
+         "the container's hostname (default: box)"},
+        {0},
+    };
+    char err[256];
+    int first;
 
-/*
- * Reaps every child that has exited; returns pid's exit status once pid
- * is among them, or -1 while it still runs. The runtime has one child,
- * but from step 03 the container's init runs this loop too, and there
- * orphans of any kind are its children.
- */
-static int
-reap_children(pid_t pid)
-{
-    pid_t reaped;
-    int status;
+    o->hostname = "box"; /* 01: the default */
+    first = parse_options(opts, argc, argv, err, sizeof(err));
 
-    for (;;) {
-        /* waitpid(2): WNOHANG, as SIGCHLD also comes when a child stops. */
-        reaped = waitpid(-1, &status, WNOHANG);
-        if (reaped == -1 && errno == ECHILD)
-            return -1;
-        must(reaped, "waitpid(-1, {%s}, WNOHANG)",
-             reaped > 0 ? wait_status_str(status) : "");
-        if (reaped == 0)
-            return -1;
-        if (reaped == pid)
-            return exit_status_of(status);
+    if (first == -1)
+        usage_error("%s", err);
+    if (o->help) {
+        print_help(stdout, opts, step_about);
+        exit(0);
     }
+    for (size_t i = 0; i < o->env.len; i++)
+        if (!strchr(o->env.items[i], '=') || o->env.items[i][0] == '=')
+            usage_error("--env %s: not NAME=VALUE", o->env.items[i]);
+    trace_enabled = o->verbose;
+    o->command = first < argc ? argv + first : default_command;
 }
 
 /*
- * Waits until pid exits and returns the status to exit with. Meanwhile a
- * signal sent with kill(1) is passed on to pid. One from the terminal is
- * not: the terminal signalled the whole foreground process group, pid
- * included, which would get it twice.
+ * The child: what runs inside the container, up to COMMAND. It starts as
+ * a copy of the runtime, in the namespaces clone() gave it; what the
+ * runtime made on the host is the runtime's to undo, so it forgets that
+ * list first.
  */
-static int
-wait_for_exit(pid_t pid)
-{
-    sigset_t set;
-    siginfo_t info;
-    int sig, status;
-
-    runtime_signal_set(&set);
-    for (;;) {
-        /* sigwaitinfo(2): takes one pending signal of the set, or waits. */
-        sig = sigwaitinfo(&set, &info);
-        if (sig == -1 && errno == EINTR) {
-            /* A stop and a continue (Ctrl-Z, fg) interrupted the wait. */
-            trace_call(sig, "sigwaitinfo(%s)", signal_set_str(&set));
-            continue;
-        }
-        if (sig == -1)
-            die("sigwaitinfo(%s)", signal_set_str(&set));
-        trace("sigwaitinfo(%s) = SIG%s%s", signal_set_str(&set),
-              sigabbrev_np(sig),
-              sent_by_terminal(&info) ? " (from the terminal)" : "");
-        if (sig == SIGCHLD) {
-            status = reap_children(pid);
-            if (status != -1)
-                return status;
-        } else if (!sent_by_terminal(&info)) {
-            /* kill(2) */
-            trace_call(kill(pid, sig), "kill(%d, SIG%s)", pid,
-                       sigabbrev_np(sig));
-        }
-    }
-}
-
-/*
- * COMMAND's environment: a small clean one, not the caller's, which could
- * hold anything from SSH_AUTH_SOCK to LD_PRELOAD. HOSTNAME is read back
- * from the kernel, so it is the name COMMAND will see.
- */
-static void
-setup_environment(struct args *a)
-{
-    char *term = getenv("TERM") ? strdup(getenv("TERM")) : NULL;
-    char hostname[HOST_NAME_MAX + 1] = "";
-    int ret = gethostname(hostname, sizeof(hostname)); /* uname(2) */
-
-    trace_call(ret, "gethostname(\"%s\", %zu)", hostname, sizeof(hostname));
-    clearenv();
-    setenv("PATH", CONTAINER_PATH, 1);
-    setenv("HOME", "/root", 1);
-    if (term)
-        setenv("TERM", term, 1);
-    setenv("HOSTNAME", hostname, 1);
-    for (size_t i = 0; i < a->env.len; i++)
-        putenv((char *)a->env.items[i]);
-    free(term);
-}
-
-/*
- * The UTS namespace holds the two names uname(2) reports besides the
- * kernel's own: the hostname and the NIS domain name. The child's
- * namespace is a copy of the host's until these calls; from then on only
- * the container sees its names. The domain name is reset to the kernel's
- * "(none)", so the container does not carry the host's.
- */
-static void
-setup_uts(struct args *a)
-{
-    /* sethostname(2) */
-    must(sethostname(a->hostname, strlen(a->hostname)),
-         "sethostname(\"%s\", %zu)", a->hostname, strlen(a->hostname));
-    /* setdomainname(2) */
-    must(setdomainname("(none)", 6), "setdomainname(\"(none)\", 6)");
-}
-
-/* Blocks until the runtime has done its side of the set-up. */
-static void
-wait_for_parent(struct args *a)
-{
-    if (sync_wait(&a->sync) == -1)
-        die("read(%d, ..., 1)", a->sync.read_fd);
-}
-
-/* Replaces the child with COMMAND, or exits 126 or 127. */
-__attribute__((noreturn)) static void
-exec_command(struct args *a)
-{
-    /*
-     * sigprocmask(2): a blocked signal stays blocked across execve(2), and
-     * COMMAND should see the signals the caller let through.
-     */
-    must(sigprocmask(SIG_SETMASK, &a->saved_mask, NULL),
-         "sigprocmask(SIG_SETMASK, %s)", signal_set_str(&a->saved_mask));
-    setup_environment(a);
-    /*
-     * execvp(3) searches PATH, from the environment just set, and calls
-     * execve(2), which does not return when it succeeds.
-     */
-    trace("execvp(\"%s\", %s)", a->command[0], argv_str(a->command));
-    execvp(a->command[0], a->command);
-    die_exec("execvp(\"%s\")", a->command[0]);
-}
-
-/*
- * The container's init must not outlive the runtime: nobody would wait
- * for it. prctl(2) PR_SET_PDEATHSIG asks the kernel for SIGKILL when the
- * parent exits, and init's death ends its whole PID namespace. Any change
- * of credentials clears the setting, so it comes after the last one (step
- * 06 adds one). The runtime may have died just before: then no signal
- * will come, but the pipe shows it, as getppid(2) cannot in a PID 1.
- */
-static void
-setup_death_signal(struct args *a)
-{
-    int alive;
-
-    must(prctl(PR_SET_PDEATHSIG, SIGKILL), "prctl(PR_SET_PDEATHSIG, SIGKILL)");
-    alive = sync_parent_alive(&a->sync);
-    if (alive == -1)
-        die("poll([{fd=%d, POLLIN}], 1, 0)", a->sync.read_fd);
-    if (!alive) {
-        fprintf(stderr, "%s: the runtime exited before its container ran\n",
-                program_name);
-        _exit(EXIT_BOXSTEP);
-    }
-}
-
-/*
- * A PID namespace's first process is its PID 1, and PID 1 has duties an
- * ordinary COMMAND does not fulfil. Every orphan in the namespace becomes
- * its child, and stays a zombie unless PID 1 reaps it. The kernel gives
- * PID 1 no signal it has no handler for, so SIGTERM would not stop it.
- * And when PID 1 exits, the kernel kills everything in the namespace.
- * So PID 1 is a minimal init in the runtime, like docker run --init: it
- * forks COMMAND, reaps every child, forwards signals to COMMAND and exits
- * with COMMAND's status.
- */
-static int
-run_init(struct args *a)
-{
-    pid_t command;
-
-    fflush(NULL); /* or buffered output would be written by both */
-    /* fork(2): COMMAND is init's child, PID 2 in the namespace. */
-    command = fork();
-    if (command == 0) {
-        trace_side("command");
-        exec_command(a);
-    }
-    must(command, "fork()");
-    return wait_for_exit(command);
-}
-
-/* The child: what runs inside the container, up to COMMAND. */
 static int
 child(void *arg)
 {
-    struct args *a = arg;
+    struct container *c = arg;
+    const struct options *o = c->opts;
 
     trace_side("child");
-    wait_for_parent(a);
-    setup_uts(a);
-    setup_death_signal(a);
-    return run_init(a);
+    cleanup_forget();
+    wait_for_parent(c);
+    setup_uts(o->hostname);
+    setup_death_signal(c);
+    return run_init(c);
 }
 
 /*
@@ -273,7 +104,7 @@ child(void *arg)
  * Each later step adds one flag here.
  */
 static pid_t
-clone_child(struct args *a)
+clone_child(struct container *c)
 {
     int flags = SIGCHLD;
     pid_t pid;
@@ -282,91 +113,37 @@ clone_child(struct args *a)
     flags |= CLONE_NEWIPC; /* 02: ipc_namespaces(7) */
     flags |= CLONE_NEWPID; /* 03: pid_namespaces(7) */
     fflush(NULL); /* or buffered output would be written by both */
-    pid = clone(child, child_stack + STACK_SIZE, flags, a);
+    pid = clone(child, child_stack + STACK_SIZE, flags, c);
+    if (pid == -1 && errno == EPERM && geteuid() != 0) /* 01 */
+        die_hint("creating namespaces needs root: run it with sudo",
+                 "clone(%s)", clone_flags_str(flags));
     return must(pid, "clone(%s)", clone_flags_str(flags));
 }
 
 /*
- * The runtime's side of the set-up is done (later steps add to it): the
- * child may go on. The write end of the pipe stays open until the runtime
- * exits, so that init can tell whether it is still there.
+ * The runtime, in the order that matters: what the child must know is
+ * prepared before clone(), as the child starts with a copy of the
+ * runtime's memory; what only the runtime can do, from outside, is done
+ * while the child waits on the pipe (from step 03); then the child is
+ * released and waited for, and what the runtime made is undone. The
+ * calls a step adds carry its number.
  */
-static void
-parent_release_child(struct args *a)
-{
-    if (sync_release(&a->sync) == -1)
-        die("write(%d, \"1\", 1)", a->sync.write_fd);
-}
-
-/*
- * Blocks the forwarded signals and SIGCHLD before clone(): the runtime
- * takes them one by one in wait_for_exit() instead of dying of them, and
- * none is lost between clone() and the wait.
- */
-static void
-block_signals(struct args *a)
-{
-    sigset_t set;
-
-    runtime_signal_set(&set);
-    /* sigprocmask(2) */
-    must(sigprocmask(SIG_BLOCK, &set, &a->saved_mask),
-         "sigprocmask(SIG_BLOCK, %s)", signal_set_str(&set));
-}
-
-static void
-parse_args(struct args *a, int argc, char *argv[])
-{
-    static char *default_command[] = {"/bin/sh", NULL};
-    const struct opt opts[] = {
-        {"help", 'h', OPT_FLAG, &a->help, "00", NULL,
-         "show this help and exit"},
-        {"verbose", 'v', OPT_FLAG, &a->verbose, "00", NULL,
-         "trace every kernel call to stderr"},
-        {"env", 0, OPT_LIST, &a->env, "00", "NAME=VALUE",
-         "add a variable to COMMAND's environment"},
-        {"hostname", 0, OPT_STRING, &a->hostname, "01", "NAME",
-         "the container's hostname (default: box)"},
-        {0},
-    };
-    char err[256];
-    int first;
-
-    a->hostname = "box"; /* 01: the default */
-    first = parse_options(opts, argc, argv, err, sizeof(err));
-
-    if (first == -1)
-        usage_error("%s", err);
-    if (a->help) {
-        print_help(stdout, opts, step_about);
-        exit(0);
-    }
-    for (size_t i = 0; i < a->env.len; i++)
-        if (!strchr(a->env.items[i], '=') || a->env.items[i][0] == '=')
-            usage_error("--env %s: not NAME=VALUE", a->env.items[i]);
-    trace_enabled = a->verbose;
-    a->command = first < argc ? argv + first : default_command;
-}
-
 int
 main(int argc, char *argv[])
 {
-    struct args a = {0};
-    pid_t child_pid;
+    struct options opts = {0};
+    struct container ctr = {.opts = &opts};
+    int status;
 
     program_name = step_name;
-    parse_args(&a, argc, argv);
-    /*
-     * close_range(2): a descriptor the caller left open (a socket, a
-     * secret file) must not reach COMMAND. Marking every one above stderr
-     * close-on-exec closes them in COMMAND and leaves them to the runtime.
-     */
-    must(close_range(3, ~0U, CLOSE_RANGE_CLOEXEC),
-         "close_range(3, ~0U, CLOSE_RANGE_CLOEXEC)");
-    block_signals(&a);
-    if (sync_open(&a.sync) == -1) /* 03 */
+    parse_args(&opts, argc, argv);
+    parent_close_fds();
+    block_signals(&ctr);
+    if (sync_open(&ctr.sync) == -1) /* 03 */
         die("pipe2(..., O_CLOEXEC)");
-    child_pid = clone_child(&a);
-    parent_release_child(&a);
-    return wait_for_exit(child_pid);
+    ctr.pid = clone_child(&ctr);
+    parent_release_child(&ctr);
+    status = wait_for_exit(ctr.pid);
+    cleanup_run();
+    return status;
 }

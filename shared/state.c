@@ -1,0 +1,382 @@
+/*
+ * state.c: the state directory, /run/boxstep, where concurrent runs keep
+ * what they share: one record per running container.
+ *
+ * A record is a file named after the runtime's PID, one key=value a line:
+ *
+ *     start=1234567
+ *     pidns=4026531836
+ *     net=bridge
+ *     ip=10.200.0.2
+ *
+ * The first two lines are this module's. A PID names a process only
+ * together with its start time (a dead process's PID is given to the next
+ * one), and only in its own PID namespace. The lines after them are the
+ * layers' own: which address or id a container holds is decided in the
+ * step's layer files; this file only stores, locks, lists and sweeps.
+ *
+ * The directory is locked while a run reads or changes it. A record whose
+ * runtime is gone (it was SIGKILLed, and its container died with it) is
+ * stale: the next run, or --gc, removes it and calls the release function
+ * each layer registered, for what that container left behind. A runtime
+ * removes its own record when it exits: state_open_record() puts that on
+ * the cleanup list. The last run out removes the directory: no state
+ * outlives the last container.
+ *
+ * Every function returns -1 with errno set on failure; state_failed_call()
+ * then names the call that failed, for the error message.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "boxstep.h"
+
+#define RECORD_MAX 1024
+
+const char *state_dir = "/run/boxstep";
+
+static int lock_fd = -1;
+static pid_t own_pid; /* this runtime's record, once made; or 0 */
+static state_release_fn *const *own_releases; /* for this record */
+static char failed_call[PATH_MAX + 64];
+
+/* Notes which call failed, keeping errno; returns -1. */
+__attribute__((format(printf, 1, 2))) static int
+failed(const char *fmt, ...)
+{
+    int err = errno;
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(failed_call, sizeof(failed_call), fmt, ap);
+    va_end(ap);
+    errno = err;
+    return -1;
+}
+
+/* The call that made the last state_*() function fail. */
+const char *
+state_failed_call(void)
+{
+    return failed_call;
+}
+
+/*
+ * Locks the state directory, making it when missing: concurrent runs take
+ * turns. The last run out removes the directory (state_unlock()), so it
+ * may vanish between mkdir(2) and open(2): then it is made again. A lock
+ * already held is kept.
+ */
+int
+state_lock(void)
+{
+    char path[PATH_MAX];
+
+    if (lock_fd != -1)
+        return 0;
+    snprintf(path, sizeof(path), "%s/lock", state_dir);
+    do {
+        /* mkdir(2) */
+        if (mkdir(state_dir, 0700) == -1 && errno != EEXIST)
+            return failed("mkdir(\"%s\", 0700)", state_dir);
+        lock_fd = open_locked(path);
+    } while (lock_fd == -1 && errno == ENOENT);
+    if (lock_fd == -1)
+        return failed("open_locked(\"%s\")", path);
+    trace("open_locked(\"%s\") = %d", path, lock_fd);
+    return 0;
+}
+
+/*
+ * Unlocks the state directory, and removes it when no record is left: a
+ * run waiting for the lock notices that the file is gone and makes a new
+ * one (open_locked()). While this runtime has a record, the directory
+ * stays and so does the lock file.
+ */
+int
+state_unlock(void)
+{
+    char path[PATH_MAX];
+    int ret;
+
+    if (lock_fd == -1)
+        return 0;
+    if (own_pid) {
+        ret = close(lock_fd);
+        lock_fd = -1;
+        return ret == -1 ? failed("close(lock)") : 0;
+    }
+    snprintf(path, sizeof(path), "%s/lock", state_dir);
+    if (unlink(path) == -1)
+        return failed("unlink(\"%s\")", path);
+    /* rmdir(2) fails with ENOTEMPTY while other runs have records. */
+    ret = trace_call(rmdir(state_dir), "rmdir(\"%s\")", state_dir);
+    if (ret == -1 && errno != ENOTEMPTY)
+        return failed("rmdir(\"%s\")", state_dir);
+    ret = close(lock_fd);
+    lock_fd = -1;
+    return ret == -1 ? failed("close(lock)") : 0;
+}
+
+/* Copies the value of key in record to value; -1 (ENOENT) when absent. */
+int
+state_get(const char *record, const char *key, char *value, size_t len)
+{
+    size_t key_len = strlen(key);
+
+    for (const char *line = record; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+        if (strncmp(line, key, key_len) == 0 && line[key_len] == '=') {
+            const char *start = line + key_len + 1;
+
+            snprintf(value, len, "%.*s", (int)strcspn(start, "\n"), start);
+            return 0;
+        }
+    }
+    errno = ENOENT;
+    return -1;
+}
+
+/* The inode of this process's PID namespace: what tells two apart. */
+static unsigned long
+pid_namespace(void)
+{
+    struct stat st;
+
+    return stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
+}
+
+/*
+ * Whether a record's runtime still runs: its PID names a process that
+ * started at the recorded time. A record made in another PID namespace
+ * (one that shares /run with this one) cannot be judged: it counts as
+ * live. A record too damaged to read is stale.
+ */
+static bool
+record_is_live(pid_t pid, const char *record)
+{
+    char start[32], pidns[32];
+    unsigned long long now;
+
+    if (state_get(record, "start", start, sizeof(start)) == -1 ||
+        state_get(record, "pidns", pidns, sizeof(pidns)) == -1)
+        return false;
+    if (strtoul(pidns, NULL, 10) != pid_namespace())
+        return true;
+    return process_start_time(pid, &now) == 0 &&
+           now == strtoull(start, NULL, 10);
+}
+
+/* Reads the record of pid into buf; -1 when it cannot. */
+static int
+read_record(pid_t pid, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    ssize_t n;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)pid);
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+        return failed("open(\"%s\", O_RDONLY)", path);
+    n = read(fd, buf, len - 1);
+    close(fd);
+    if (n == -1)
+        return failed("read(\"%s\")", path);
+    buf[n] = '\0';
+    return 0;
+}
+
+/*
+ * Removes the record of pid, then calls each release function (a NULL
+ * ends the list) for what its container left.
+ */
+static int
+release_record(pid_t pid, const char *record,
+               state_release_fn *const releases[])
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)pid);
+    /* unlink(2) */
+    if (trace_call(unlink(path), "unlink(\"%s\")", path) == -1)
+        return failed("unlink(\"%s\")", path);
+    for (size_t i = 0; releases[i]; i++)
+        releases[i](record);
+    return 0;
+}
+
+/*
+ * Calls visit(pid, record, arg) for each record of the directory, which
+ * must be locked; a record's name is its runtime's PID.
+ */
+static int
+each_record(int (*visit)(pid_t, const char *, void *), void *arg)
+{
+    char record[RECORD_MAX];
+    struct dirent *e;
+    int ret = 0;
+    DIR *dir = opendir(state_dir);
+
+    if (!dir)
+        return failed("opendir(\"%s\")", state_dir);
+    while (ret == 0 && (e = readdir(dir))) {
+        pid_t pid = atoi(e->d_name);
+
+        if (pid <= 0 || read_record(pid, record, sizeof(record)) == -1)
+            continue;
+        ret = visit(pid, record, arg);
+    }
+    closedir(dir);
+    return ret;
+}
+
+struct sweep {
+    state_release_fn *const *releases;
+    int count;
+};
+
+static int
+release_if_stale(pid_t pid, const char *record, void *arg)
+{
+    struct sweep *sweep = arg;
+
+    if (record_is_live(pid, record))
+        return 0;
+    sweep->count++;
+    return release_record(pid, record, sweep->releases);
+}
+
+/*
+ * Removes every stale record, calling the release functions for each;
+ * returns how many there were. The directory must be locked.
+ */
+int
+state_sweep(state_release_fn *const releases[])
+{
+    struct sweep sweep = {releases, 0};
+
+    return each_record(release_if_stale, &sweep) == -1 ? -1 : sweep.count;
+}
+
+struct visit_live {
+    state_visit_fn *visit;
+    void *arg;
+};
+
+static int
+visit_if_live(pid_t pid, const char *record, void *arg)
+{
+    struct visit_live *v = arg;
+
+    if (record_is_live(pid, record))
+        v->visit(record, v->arg);
+    return 0;
+}
+
+/* Calls visit(record, arg) for each live record. Locked, as above. */
+int
+state_each(state_visit_fn *visit, void *arg)
+{
+    struct visit_live v = {visit, arg};
+
+    return each_record(visit_if_live, &v);
+}
+
+/*
+ * The cleanup of this runtime's record, at its exit: the record goes, the
+ * layers release what only it used, and stale records go too, so that
+ * the directory can go with the last run. It warns and goes on.
+ */
+static void
+close_own_record(void *unused)
+{
+    char record[RECORD_MAX];
+
+    (void)unused;
+    if (state_lock() == -1) {
+        warn("%s", state_failed_call());
+        return;
+    }
+    if (own_pid && (read_record(own_pid, record, sizeof(record)) == -1 ||
+                    release_record(own_pid, record, own_releases) == -1))
+        warn("%s", state_failed_call());
+    own_pid = 0;
+    if (state_sweep(own_releases) == -1)
+        warn("%s", state_failed_call());
+    if (state_unlock() == -1)
+        warn("%s", state_failed_call());
+}
+
+/*
+ * Locks the directory, sweeps the stale records and makes this runtime's
+ * own: its PID, start time and PID namespace. releases lists the layers'
+ * release functions, ending in NULL: for the stale records now, and for
+ * this one when the runtime exits. Its removal is registered
+ * on the cleanup list first, so that the directory goes on every exit.
+ * The directory stays locked (state_unlock()) while the layers choose
+ * what they need and add it (state_record_set()).
+ */
+int
+state_open_record(state_release_fn *const releases[])
+{
+    unsigned long long start;
+    char path[PATH_MAX];
+    pid_t pid = getpid();
+    FILE *f;
+
+    if (state_lock() == -1)
+        return -1;
+    own_releases = releases;
+    if (cleanup_push(close_own_record, NULL, "this container's record") == -1)
+        return failed("cleanup_push()");
+    if (state_sweep(releases) == -1)
+        return -1;
+    if (process_start_time(pid, &start) == -1)
+        return failed("process_start_time(%d)", (int)pid);
+    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)pid);
+    /* fopen(3) "x": O_EXCL, a record is never overwritten. */
+    if (!(f = fopen(path, "wxe")))
+        return failed("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL)", path);
+    fprintf(f, "start=%llu\npidns=%lu\n", start, pid_namespace());
+    if (fclose(f) == EOF)
+        return failed("write(\"%s\")", path);
+    own_pid = pid;
+    trace("open(\"%s\", O_CREAT|O_EXCL): start=%llu", path, start);
+    return 0;
+}
+
+/* Adds key=value to this runtime's record. */
+int
+state_record_set(const char *key, const char *value)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)own_pid);
+    if (!own_pid)
+        errno = ENOENT;
+    if (!own_pid || !(f = fopen(path, "ae")))
+        return failed("open(\"%s\", O_WRONLY|O_APPEND)", path);
+    fprintf(f, "%s=%s\n", key, value);
+    if (fclose(f) == EOF)
+        return failed("write(\"%s\")", path);
+    trace("record %s: %s=%s", path, key, value);
+    return 0;
+}
+
+/* --gc: the stale records go, and what their containers left. */
+int
+state_collect_garbage(state_release_fn *const releases[])
+{
+    if (state_lock() == -1 || state_sweep(releases) == -1)
+        return -1;
+    return state_unlock();
+}
