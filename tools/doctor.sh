@@ -13,16 +13,19 @@
 #   what to do.
 #
 # STATUS is OK, INFO (a fact, nothing to do), WARN (a step may need
-# something, or a step not written yet will) or FAIL (a step in steps/
-# cannot run here). STEPS names the steps a row affects: "04+" is step 04
-# and every later one, because each step contains the step before it;
-# "(future)" marks steps not in steps/ yet. The plan goes up to step 10.
+# something, or the next step will) or FAIL (a step in steps/ cannot run
+# here). STEPS names the steps a row affects: "04+" is step 04 and every
+# later one, because each step contains the step before it.
 #
-# A check that would FAIL only steps not in steps/ yet is shown as WARN
-# "(future step NN)": the student sees what will be needed, but the exit
-# status stays 0 until that step exists. The exit status is 1 when a step
-# in steps/ cannot run here (a FAIL row), else 0. Kernel features are
-# judged by the running version (a distribution kernel may backport one).
+# The steps it reports on are those in steps/ (steps/NN-name, the one
+# place the list of steps lives) and the next one, not written yet, whose
+# rows say "(future)". A row that affects only steps beyond the next one
+# is not shown. A check that would FAIL only the next step is shown as
+# WARN "(future step NN)": the student sees what it will need, but the
+# exit status stays 0 until that step exists. The exit status is 1 when a
+# step in steps/ cannot run here (a FAIL row), else 0. Kernel features
+# are judged by the running version (a distribution kernel may backport
+# one).
 #
 # It changes nothing. It reads /proc, /sys, /etc and the kernel config;
 # no sysctl is written, no module loaded, nothing mounted on the host, no
@@ -45,9 +48,10 @@ export LC_ALL
 PATH=$PATH:/usr/sbin:/sbin
 cd "$(dirname "$0")/.." || exit 2
 
-LAST_STEP=10 # the course plan: steps 00 to 10
-
-# The steps that exist: steps/NN-name directories.
+# The steps that exist: steps/NN-name directories. "next" is the step
+# after the newest, the one written next; there is none once steps/
+# reaches the end of the course plan, step 10.
+PLAN_END=10
 have=""
 newest=-1
 for dir in steps/[0-9][0-9]-*; do
@@ -58,6 +62,10 @@ for dir in steps/[0-9][0-9]-*; do
     n=${nn#0}
     newest=$n
 done
+next=""
+[ "$newest" -lt "$PLAN_END" ] && next=$((newest + 1))
+# The highest step a row can be about: the next one, else the newest.
+shown_hi=${next:-$newest}
 
 # --- output --------------------------------------------------------------
 
@@ -65,7 +73,7 @@ fails=0
 warns=0
 blocked=""
 blocked_why=""
-future_why=""
+next_why=""
 rootless_why=""
 
 # emit PREFIX INDENT TEXT: TEXT after PREFIX, wrapped at 100 columns,
@@ -119,41 +127,52 @@ two() {
 }
 
 # row STATUS CHECK STEPS RESULT [FIX]: one line of the table. STEPS is
-# "NN", "NN+", "NN-MM", "all" or a word such as "info"; a FAIL that
-# affects only future steps becomes a WARN.
+# "NN", "NN+", "NN-MM", "all" or a word such as "info". A row that
+# affects only steps beyond the next one is not shown (then "shown" is
+# 0, else 1); a FAIL that affects only the next step becomes a WARN.
 row() {
     st=$1
     steps=$3
     text=$4
     lo=""
+    shown=0
     case $steps in
-    all) lo=0 hi=$LAST_STEP ;;
-    [0-9][0-9]+) lo=${steps%+} hi=$LAST_STEP ;;
+    all) lo=0 hi=$shown_hi ;;
+    [0-9][0-9]+) lo=${steps%+} hi=$shown_hi ;;
     [0-9][0-9]-[0-9][0-9]) lo=${steps%-*} hi=${steps#*-} ;;
     [0-9][0-9]) lo=$steps hi=$steps ;;
     esac
     if [ -n "$lo" ]; then
         case $lo in 0?) lo=${lo#0} ;; esac
         case $hi in 0?) hi=${hi#0} ;; esac
+        [ "$lo" -gt "$shown_hi" ] && return 0
         if [ "$lo" -gt "$newest" ]; then
             steps="$steps (future)"
             if [ "$st" = FAIL ]; then
                 st=WARN
                 text="$text (future step $(two "$lo"))"
                 blocked=$(add_to "$blocked" "$lo" "$hi")
-                future_why="$future_why, ${2#  }"
+                next_why="$next_why, ${2#  }"
             fi
         elif [ "$st" = FAIL ]; then
             fails=1
             blocked=$(add_to "$blocked" "$lo" "$hi")
             blocked_why="$blocked_why, ${2#  }"
+            [ -n "$next" ] && [ "$hi" -ge "$next" ] && next_why="$next_why, ${2#  }"
         fi
     fi
+    shown=1
     [ "$st" = WARN ] && warns=$((warns + 1))
     emit "$(printf '%-6s %-23s %-12s ' "$st" "$2" "$steps")" 44 "$text"
     if [ $# -ge 5 ] && [ -n "$5" ] && [ "$st" != OK ]; then
         emit "      -> " 9 "$5"
     fi
+}
+
+# rootless WHY: adds WHY to what rootless 06+ needs, unless the row just
+# given to row() was not shown.
+rootless() {
+    [ "$shown" = 1 ] && rootless_why="$rootless_why, $1"
 }
 
 # --- facts ---------------------------------------------------------------
@@ -274,8 +293,14 @@ kstate() {
 # --- the table -----------------------------------------------------------
 
 echo "boxstep doctor: can this machine run the steps? (it only reads; it changes nothing)"
-printf 'steps in steps/:%s; the plan goes to %s. NN+ = step NN and every later step.\n' \
-    "$have" "$LAST_STEP"
+if [ -n "$next" ]; then
+    emit "" 0 "steps in steps/:${have:- none}; the next one, not written yet: $(two "$next"),\
+ \"(future)\" below."
+    echo "NN+ = step NN and every later step, up to the next one."
+else
+    emit "" 0 "steps in steps/:$have; no next step: $PLAN_END ends the course plan."
+    echo "NN+ = step NN and every later step."
+fi
 echo
 printf '%-6s %-23s %-12s %s\n' STATUS CHECK STEPS RESULT
 
@@ -294,10 +319,11 @@ feature() {
     else
         row "$5" "  $1" "$2" "missing (needs $3.$4, this is $kmaj.$kmin): $6" \
             "a kernel >= $3.$4 (Debian 12: linux-image-amd64 from bookworm-backports), or make vm"
-        [ "$5" = WARN ] && rootless_why="$rootless_why, kernel >= $3.$4"
+        [ "$5" = WARN ] && rootless "kernel >= $3.$4"
     fi
 }
-feature "pidfd_open 5.3" 09+ 5 3 FAIL "step 09 and make test's timeouts"
+# make test waits for every step with pidfd_open (tests/sandbox.c).
+feature "pidfd_open 5.3" all 5 3 FAIL "make test's timeouts, for every step"
 if [ -e /proc/self/ns/time ]; then tns="present"; else tns="not in this kernel"; fi
 feature "time namespace 5.6" info 5 6 INFO "no step uses it; $tns"
 if [ "$cgmode" = v2 ]; then
@@ -308,7 +334,8 @@ fi
 feature "pidfd setns 5.8" 09+ 5 8 FAIL "setns(pidfd) joins several namespaces at once"
 feature "close_range 5.11" all 5 11 FAIL "every step calls it first (CLOSE_RANGE_CLOEXEC)"
 feature "userns overlayfs 5.11" 08+ 5 11 WARN "overlay mounted in a user namespace (rootless)"
-feature "mount_setattr 5.12" 04+ 5 12 FAIL "mount_setattr(2) and idmapped mounts"
+feature "mount_setattr 5.12" 04+ 5 12 FAIL "mount_setattr(2), AT_RECURSIVE: read-only volumes"
+feature "idmapped mounts 5.12" 06+ 5 12 FAIL "open_tree, move_mount, MOUNT_ATTR_IDMAP"
 feature "tmpfs idmapped 6.3" 06+ 6 3 FAIL "idmapped mounts of images on tmpfs"
 
 # Root, and the capabilities root has here.
@@ -336,13 +363,15 @@ capmissing=$(printf '%s\n' "$capeff" | awk -v last="$caplast" '{
     }
     print substr(out, 2)
 }')
+rootless_note=""
+[ "$shown_hi" -ge 6 ] && rootless_note=", 06+ can also run rootless"
 if [ "$uid" = 0 ]; then
     case " $capmissing " in
     *" sys_admin "*)
         row FAIL root 01-05 "uid 0 but without CAP_SYS_ADMIN: namespaces fail with EPERM" \
             "run on a host or VM, not in an unprivileged container (docker run --privileged)"
         ;;
-    *) row OK root 01-05 "yes (uid 0); 00 needs no root, 06+ can also run rootless" ;;
+    *) row OK root 01-05 "yes (uid 0); 00 needs no root$rootless_note" ;;
     esac
     # Beyond sys_admin, the steps need net_admin (05) and setuid/setgid
     # (06, to write id maps); others missing are information.
@@ -360,7 +389,7 @@ if [ "$uid" = 0 ]; then
         row INFO "  capabilities" info "root here lacks: $capmissing (no step needs it)"
     fi
 else
-    row WARN root 01-05 "no (uid $uid): 00 runs; 01-05 need root; 06+ can run rootless" \
+    row WARN root 01-05 "no (uid $uid): 00 runs; 01-05 need root$rootless_note" \
         "run those steps with sudo (sudo make doctor also lists the firewall)"
 fi
 
@@ -436,7 +465,7 @@ elif [ "$cgmode" != v2 ]; then
     row WARN "  v2 delegation" 07+ \
         "rootless cgroup limits need cgroup v2 only (here: $cgmode); as root 07 works" \
         "run 07 as root, or boot with systemd.unified_cgroup_hierarchy=1"
-    rootless_why="$rootless_why, cgroup v2 delegation"
+    rootless "cgroup v2 delegation"
 elif [ ! -d /run/systemd/system ]; then
     row INFO "  v2 delegation" 07+ \
         "n/a: not systemd; rootless 07 needs a cgroup chowned to $inv_user"
@@ -445,7 +474,7 @@ else
     if [ ! -d "$dcg" ]; then
         row WARN "  v2 delegation" 07+ "no $dcg" \
             "log in through a systemd session (or: loginctl enable-linger $inv_user)"
-        rootless_why="$rootless_why, cgroup v2 delegation"
+        rootless "cgroup v2 delegation"
     elif [ "$(stat -c %u "$dcg" 2>/dev/null)" = "$inv_uid" ] &&
         [ "$(stat -c %u "$dcg/cgroup.procs" 2>/dev/null)" = "$inv_uid" ]; then
         dctl=$(cat "$dcg/cgroup.controllers" 2>/dev/null)
@@ -459,12 +488,12 @@ else
             row WARN "  v2 delegation" 07+ \
                 "$dcg is $inv_user's; delegated: ${dctl:-none}; not:$dmissing" \
                 "sudo systemctl edit user@.service: [Service] Delegate=cpu cpuset io memory pids"
-            rootless_why="$rootless_why, controllers not delegated"
+            rootless "controllers not delegated"
         fi
     else
         row WARN "  v2 delegation" 07+ "$dcg does not belong to $inv_user" \
             "systemd should delegate it (Delegate=yes in user@.service)"
-        rootless_why="$rootless_why, cgroup v2 delegation"
+        rootless "cgroup v2 delegation"
     fi
 fi
 
@@ -561,7 +590,7 @@ else
     row WARN "unprivileged userns" 06+ \
         "blocked by$usblock; $ustest; rootless 06+ cannot run, root can" \
         "${usfix:+sudo sysctl -w$usfix (this check only reads it), or }run 06+ as root$chrooted"
-    rootless_why="$rootless_why, unprivileged user namespaces"
+    rootless "unprivileged user namespaces"
 fi
 if [ "$uid" = 0 ] && [ -n "$unshare_cmd" ]; then
     if ! err=$(cd / && $unshare_cmd -U true 2>&1); then
@@ -588,7 +617,7 @@ else
     *none*)
         row WARN "subuid/subgid" 06+ "$inv_user:$ranges" \
             "sudo usermod --add-subuids 100000-165535 --add-subgids 100000-165535 $inv_user"
-        rootless_why="$rootless_why, /etc/subuid range"
+        rootless "/etc/subuid range"
         ;;
     *) row OK "subuid/subgid" 06+ "$inv_user:$ranges" ;;
     esac
@@ -604,7 +633,7 @@ else
         fix="install uidmap (the lab VM copies the host's: install it there, then make vm)"
     fi
     row WARN "newuidmap/newgidmap" 06+ "missing: rootless 06+ needs them to map a range" "$fix"
-    rootless_why="$rootless_why, newuidmap"
+    rootless newuidmap
 fi
 
 # Filesystems and network devices the steps use.
@@ -820,7 +849,7 @@ fi
 
 # --- summary -------------------------------------------------------------
 
-# Which steps of steps/ can run, and which future ones will not.
+# Which steps of steps/ can run.
 can=""
 cannot=""
 for nn in $have; do
@@ -829,16 +858,6 @@ for nn in $have; do
     *" $n "*) cannot="$cannot $nn" ;;
     *) can="$can $nn" ;;
     esac
-done
-future=""
-fut_no=""
-n=$((newest + 1))
-while [ "$n" -le "$LAST_STEP" ]; do
-    case " $blocked " in
-    *" $n "*) fut_no="$fut_no $(two $n)" ;;
-    *) future="$future $(two $n)" ;;
-    esac
-    n=$((n + 1))
 done
 
 echo
@@ -851,18 +870,21 @@ else
     emit "  can run here:     " 20 "${can:- none} (01-$(two "$hi") with sudo)"
 fi
 emit "  cannot run here:  " 20 "${cannot:- none}${blocked_why:+ (${blocked_why#, })}"
-why=$blocked_why$future_why
-if [ "$newest" -ge "$LAST_STEP" ]; then
-    emit "  future steps:     " 20 "none"
-elif [ -z "$fut_no" ]; then
-    emit "  future steps:     " 20 "$future: no blocker found"
+if [ -z "$next" ]; then
+    emit "  next step:        " 20 "none: step $PLAN_END ends the course plan"
 else
-    emit "  future steps:     " 20 \
-        "${future:+$future: no blocker found; }will not run:$fut_no (${why#, })"
+    case " $blocked " in
+    *" $next "*)
+        emit "  next step:        " 20 "$(two "$next") will not run here (${next_why#, })"
+        ;;
+    *) emit "  next step:        " 20 "$(two "$next") (not written yet): no blocker found" ;;
+    esac
 fi
 [ "$warns" -gt 0 ] &&
     emit "  warnings:         " 20 "$warns (read the WARN rows before the steps they name)"
-if [ -n "$rootless_why" ]; then
+if [ "$shown_hi" -lt 6 ]; then
+    : # no rootless step is shown yet
+elif [ -n "$rootless_why" ]; then
     emit "  rootless (06+):   " 20 "needs: ${rootless_why#, }"
 else
     emit "  rootless (06+):   " 20 "no blocker found${ustest:+ ($ustest)}"
