@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -113,6 +114,19 @@ fail_check(const char *fmt, ...)
     _exit(1);
 }
 
+/* Reports why the check cannot run here, and ends the check's process. */
+void
+skip_check(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vreport("SKIP", fmt, ap);
+    va_end(ap);
+    fflush(NULL);
+    _exit(CHECK_SKIPPED);
+}
+
 /* ---- running commands ---- */
 
 static long
@@ -135,6 +149,9 @@ child_redirect(int in, int out, int err, const struct run_opts *opts)
             setresuid(opts->uid, opts->uid, opts->uid))
             _exit(124);
     }
+    /* ptrace(2): the command stops at its execve(2), for the caller. */
+    if (opts && opts->traced && ptrace(PTRACE_TRACEME, 0, NULL, NULL) == -1)
+        _exit(124);
 }
 
 /* The step number of a step binary (STEP_BIN too), or -1 for another. */
@@ -660,6 +677,8 @@ run_case(void **state)
     struct test_case *tc = *state;
     int status = sandbox_run(case_worker, tc, TEST_TIMEOUT_S, true);
 
+    if (status == CHECK_SKIPPED)
+        skip();
     if (status != 0)
         fail_msg("%s: see the lines above", tc->name);
 }

@@ -61,9 +61,16 @@ const char *step_path(const char *step);
 const char *probe_path(void);
 const char *build_dir(void);
 
-/* Inside a check. */
+/*
+ * Inside a check. A check that cannot run on this machine (a kernel too
+ * old for the call it needs) skips with the reason: the test is reported
+ * SKIPPED, and make test fails unless tests/allowed-skips lists it.
+ */
 __attribute__((noreturn, format(printf, 1, 2))) void fail_check(const char *fmt,
                                                                 ...);
+__attribute__((noreturn, format(printf, 1, 2))) void skip_check(const char *fmt,
+                                                                ...);
+#define CHECK_SKIPPED 77 /* the exit status of a check that skipped */
 
 #define OUT_MAX 16384
 
@@ -82,6 +89,7 @@ struct proc {
 struct run_opts {
     uid_t uid; /* run as this uid and gid when non-zero */
     bool keep_stdin; /* give a pipe as stdin instead of /dev/null */
+    bool traced; /* PTRACE_TRACEME: the caller traces it from its execve */
 };
 
 int spawn(struct proc *p, const struct run_opts *opts, char *const argv[]);

@@ -28,10 +28,21 @@
  *                                 prints "reached" or "unreachable"
  *   probe pids                    the PIDs /proc lists, on one line
  *   probe ls DIR                  DIR's entries, sorted, on one line
- *   probe mountflag PATH          "ro" or "rw": the mount's read-only flag
+ *   probe mountflags PATH         the mount's flags: "ro" or "rw", then
+ *                                 those of nosuid, nodev, noexec it has
+ *   probe has-mount DEV           "present" or "absent": whether a mount of
+ *                                 device DEV (MAJOR:MINOR) is anywhere in
+ *                                 the mount namespace, even outside the
+ *                                 root; DEV "-": prints "ready", then reads
+ *                                 DEV from stdin; "ENOSYS" before 6.8
+ *   probe sees-mount DEV          likewise, among the mounts below the root
+ *                                 (/proc/self/mountinfo), on any kernel
  *   probe write PATH              creates PATH: "ok" or the errno's name
+ *   probe rm PATH                 removes it: "removed" or "absent"
+ *   probe umask                   the file mode creation mask, as 0022
  *   probe ifaces                  the network devices, sorted, on one line
- *   probe routes                  the main table's routes as DEV:DEST/LEN
+ *   probe routes                  the main table's routes as DEV:DEST/LEN,
+ *                                 and @GATEWAY for a route through one
  *   probe listen PORT             listens on 127.0.0.1:PORT, prints "ready",
  *                                 then "accepted" for a connection, or
  *                                 "none" when stdin closes first
@@ -47,11 +58,14 @@
 #include <limits.h>
 #include <mqueue.h>
 #include <net/if.h>
+#include <net/route.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <stddef.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
@@ -64,6 +78,7 @@
 #include <sys/un.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -378,14 +393,163 @@ list_dir(const char *dir, int numeric)
 }
 
 static int
-mountflag(const char *path)
+mountflags(const char *path)
 {
     struct statvfs st;
 
     if (statvfs(path, &st) == -1)
         return 1;
-    printf("%s\n", st.f_flag & ST_RDONLY ? "ro" : "rw");
+    printf("%s%s%s%s\n", st.f_flag & ST_RDONLY ? "ro" : "rw",
+           st.f_flag & ST_NOSUID ? " nosuid" : "",
+           st.f_flag & ST_NODEV ? " nodev" : "",
+           st.f_flag & ST_NOEXEC ? " noexec" : "");
     return 0;
+}
+
+/*
+ * listmount(2) and statmount(2) came in Linux 6.8, after Debian 12's
+ * headers: their numbers (457 and 458 in the system call table that
+ * x86_64, arm64 and every other architecture but alpha share since Linux
+ * 5.1) and the start of their structures are spelled out here, under
+ * names of our own, and only fields Linux 6.8 has are read.
+ */
+#ifndef __NR_statmount
+#define __NR_statmount 457
+#endif
+#ifndef __NR_listmount
+#define __NR_listmount 458
+#endif
+#ifndef STATX_MNT_ID_UNIQUE
+#define STATX_MNT_ID_UNIQUE 0x4000U
+#endif
+#define PROBE_STATMOUNT_SB_BASIC 0x1U
+#define PROBE_STATMOUNT_MNT_BASIC 0x2U
+#define PROBE_MNT_ID_REQ_SIZE_VER0 24
+
+struct probe_mnt_id_req {
+    uint32_t size;
+    uint32_t spare;
+    uint64_t mnt_id;
+    uint64_t param; /* statmount: what to fill in; listmount: the last ID */
+};
+
+struct probe_statmount {
+    uint32_t size;
+    uint32_t spare1;
+    uint64_t mask;
+    uint32_t sb_dev_major;
+    uint32_t sb_dev_minor;
+    uint64_t sb_magic;
+    uint32_t sb_flags;
+    uint32_t fs_type;
+    uint64_t mnt_id;
+    uint64_t mnt_parent_id; /* the mount itself for its namespace's top */
+};
+
+/* statmount(2) of the mount with that unique ID. */
+static int
+stat_mount(uint64_t id, struct probe_statmount *sm)
+{
+    static union {
+        struct probe_statmount sm;
+        char room[4096]; /* the kernel's structure is larger */
+    } buf;
+    struct probe_mnt_id_req req = {.size = PROBE_MNT_ID_REQ_SIZE_VER0,
+                                   .mnt_id = id,
+                                   .param = PROBE_STATMOUNT_SB_BASIC |
+                                            PROBE_STATMOUNT_MNT_BASIC};
+
+    if (syscall(__NR_statmount, &req, &buf, sizeof(buf), 0) == -1)
+        return -1;
+    *sm = buf.sm;
+    return 0;
+}
+
+/*
+ * The device MAJOR:MINOR of has-mount and sees-mount; "-": prints "ready",
+ * then reads it from stdin. Returns -1 when there is none.
+ */
+static int
+mount_device(const char *dev, unsigned int *major, unsigned int *minor)
+{
+    char line[64];
+
+    if (strcmp(dev, "-") == 0) {
+        printf("ready\n");
+        fflush(stdout);
+        if (!fgets(line, sizeof(line), stdin))
+            return -1;
+        dev = line;
+    }
+    return sscanf(dev, "%u:%u", major, minor) == 2 ? 0 : -1;
+}
+
+/*
+ * Whether the mount namespace holds a mount of device major:minor. A
+ * process sees only the mounts below its root in /proc/self/mountinfo,
+ * but the kernel keeps the whole tree: from the root's mount, the parents
+ * lead up to the namespace's top, and listmount(2) lists every mount
+ * below that, reachable from the root or not.
+ */
+static int
+has_mount(const char *dev)
+{
+    struct statx root;
+    struct probe_statmount sm;
+    struct probe_mnt_id_req req = {.size = PROBE_MNT_ID_REQ_SIZE_VER0};
+    uint64_t ids[256];
+    unsigned int major, minor;
+    long n;
+
+    if (mount_device(dev, &major, &minor) == -1)
+        return usage();
+    if (statx(AT_FDCWD, "/", 0, STATX_MNT_ID_UNIQUE, &root) == -1)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    if (!(root.stx_mask & STATX_MNT_ID_UNIQUE))
+        return printf("ENOSYS\n") < 0;
+    for (req.mnt_id = root.stx_mnt_id;; req.mnt_id = sm.mnt_parent_id) {
+        if (stat_mount(req.mnt_id, &sm) == -1)
+            return printf("%s\n", strerrorname_np(errno)) < 0;
+        if (sm.sb_dev_major == major && sm.sb_dev_minor == minor)
+            return printf("present\n") < 0;
+        if (sm.mnt_parent_id == req.mnt_id)
+            break;
+    }
+    /* Page through the list: param is the last ID of the page before. */
+    while ((n = syscall(__NR_listmount, &req, ids, 256, 0)) > 0) {
+        for (long i = 0; i < n; i++) {
+            if (stat_mount(ids[i], &sm) == -1)
+                return printf("%s\n", strerrorname_np(errno)) < 0;
+            if (sm.sb_dev_major == major && sm.sb_dev_minor == minor)
+                return printf("present\n") < 0;
+        }
+        req.param = ids[n - 1];
+    }
+    if (n == -1)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    return printf("absent\n") < 0;
+}
+
+/* Whether a mount of device major:minor is below the root: mountinfo. */
+static int
+sees_mount(const char *dev)
+{
+    unsigned int major, minor, ma, mi;
+    bool seen = false;
+    char line[1024];
+    FILE *f;
+
+    if (mount_device(dev, &major, &minor) == -1)
+        return usage();
+    if (!(f = fopen("/proc/self/mountinfo", "re")))
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    /* proc(5): the third field is the device, MAJOR:MINOR. */
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "%*s %*s %u:%u", &ma, &mi) == 2 && ma == major &&
+            mi == minor)
+            seen = true;
+    fclose(f);
+    return printf(seen ? "present\n" : "absent\n") < 0;
 }
 
 static int
@@ -402,20 +566,48 @@ write_file(const char *path)
     return 0;
 }
 
-/* The main routing table, as DEV:DEST/PREFIX words, from /proc/net/route. */
+static int
+remove_file(const char *path)
+{
+    if (unlink(path) == 0)
+        printf("removed\n");
+    else
+        printf("%s\n", errno == ENOENT ? "absent" : strerrorname_np(errno));
+    return 0;
+}
+
+/* umask(2) can only set the mask: it is read by setting it back. */
+static int
+print_umask(void)
+{
+    mode_t mask = umask(0);
+
+    umask(mask);
+    printf("%04o\n", (unsigned int)mask);
+    return 0;
+}
+
+/*
+ * The main routing table, as DEV:DEST/PREFIX words, with @GATEWAY for a
+ * route through one, from /proc/net/route.
+ */
 static int
 print_routes(void)
 {
-    char line[256], dev[IF_NAMESIZE + 1], dest[INET_ADDRSTRLEN];
-    unsigned int dst, mask;
+    char line[256], dev[IF_NAMESIZE + 1], dest[INET_ADDRSTRLEN],
+        via[INET_ADDRSTRLEN];
+    unsigned int dst, gw, flags, mask;
     const char *sep = "";
     FILE *f = fopen("/proc/self/net/route", "re");
 
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "%16s %x %*x %*x %*d %*d %*d %x", dev, &dst, &mask) ==
-            3) {
+        if (sscanf(line, "%16s %x %x %x %*d %*d %*d %x", dev, &dst, &gw, &flags,
+                   &mask) == 5) {
             inet_ntop(AF_INET, &dst, dest, sizeof(dest));
-            printf("%s%s:%s/%d", sep, dev, dest, __builtin_popcount(mask));
+            inet_ntop(AF_INET, &gw, via, sizeof(via));
+            printf("%s%s:%s/%d%s%s", sep, dev, dest, __builtin_popcount(mask),
+                   flags & RTF_GATEWAY ? "@" : "",
+                   flags & RTF_GATEWAY ? via : "");
             sep = " ";
         }
     printf("\n");
@@ -600,10 +792,18 @@ main(int argc, char *argv[])
         return list_dir("/proc", 1);
     if (!strcmp(cmd, "ls") && arg)
         return list_dir(arg, 0);
-    if (!strcmp(cmd, "mountflag") && arg)
-        return mountflag(arg);
+    if (!strcmp(cmd, "mountflags") && arg)
+        return mountflags(arg);
+    if (!strcmp(cmd, "has-mount") && arg)
+        return has_mount(arg);
+    if (!strcmp(cmd, "sees-mount") && arg)
+        return sees_mount(arg);
     if (!strcmp(cmd, "write") && arg)
         return write_file(arg);
+    if (!strcmp(cmd, "rm") && arg)
+        return remove_file(arg);
+    if (!strcmp(cmd, "umask"))
+        return print_umask();
     if (!strcmp(cmd, "ifaces"))
         return print_ifaces();
     if (!strcmp(cmd, "routes"))

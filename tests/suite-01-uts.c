@@ -55,6 +55,28 @@ domainname(const char *step)
     return uts_name(step, "setdomainname", "domainname");
 }
 
+/*
+ * Nobody sets the NIS domain name inside, yet it is not the caller's: the
+ * container starts with the kernel's "(none)". The sandbox has one of its
+ * own, which on 00 the probe reads.
+ */
+static bool
+domainname_unset(const char *step)
+{
+    char caller[256];
+    const char *inside = answer(ARGV(STEP, PROBE, "domainname"));
+
+    if (getdomainname(caller, sizeof(caller)) == -1)
+        fail_check("cannot read the sandbox's domain name");
+    if (strcmp(inside, "(none)") == 0)
+        return true;
+    if (strcmp(inside, caller) == 0)
+        return false;
+    fail_check("the domain name inside is '%s', neither (none) nor the "
+               "caller's '%s'",
+               inside, caller);
+}
+
 /* Without --hostname the container is called box, and so says HOSTNAME. */
 static void
 default_hostname(const char *step)
@@ -112,6 +134,7 @@ main(void)
         {"uts_ns", "01", uts_ns, NULL},
         {"hostname", "01", hostname, NULL},
         {"domainname", "01", domainname, NULL},
+        {"domainname_unset", "01", domainname_unset, NULL},
     };
     static const struct behaviour behaviours[] = {
         {"hostname_default", "01", "is_box", default_hostname, NULL},

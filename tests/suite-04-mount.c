@@ -7,11 +7,13 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -23,23 +25,31 @@ mount_ns(const char *step)
     return ns_isolated(step, "mnt");
 }
 
-/* Whether the sandbox's mount table lists a mount from source. */
-static bool
-sandbox_has_mount(const char *source)
+/*
+ * How many mounts from source the sandbox's mount table lists; with
+ * remove, each is detached, newest first, as it leaked from a step.
+ */
+static int
+sandbox_mounts(const char *source, bool remove)
 {
-    char line[1024], word[256];
-    bool found = false;
+    char line[1024], word[256], points[16][PATH_MAX];
+    int found = 0;
     FILE *f = fopen("/proc/self/mountinfo", "re");
 
     while (f && fgets(line, sizeof(line), f)) {
         char *sep = strstr(line, " - ");
 
         if (sep && sscanf(sep + 3, "%*s %255s", word) == 1 &&
-            strcmp(word, source) == 0)
-            found = true;
+            strcmp(word, source) == 0 && found < 16 &&
+            sscanf(line, "%*s %*s %*s %*s %4095s", points[found]) == 1)
+            found++;
     }
     if (f)
         fclose(f);
+    for (int i = found - 1; remove && i >= 0; i--)
+        if (umount2(points[i], MNT_DETACH) == -1)
+            fail_check("cannot remove the leaked mount on %s: %s", points[i],
+                       strerror(errno));
     return found;
 }
 
@@ -47,14 +57,102 @@ sandbox_has_mount(const char *source)
 static bool
 mount_invisible(const char *step)
 {
-    bool leaked;
-
     if (strcmp(answer(ARGV(STEP, PROBE, "mount-tmpfs", "/tmp")), "mounted"))
         fail_check("the probe could not mount a tmpfs on /tmp");
-    leaked = sandbox_has_mount("boxstep-probe");
-    if (leaked && umount2("/tmp", MNT_DETACH) == -1)
-        fail_check("cannot remove the leaked mount: %s", strerror(errno));
-    return !leaked;
+    return sandbox_mounts("boxstep-probe", true) == 0;
+}
+
+/*
+ * Mounts a tmpfs named boxstep-marker on dir, and writes its device as
+ * MAJOR:MINOR: a mount that is easy to look for.
+ */
+static void
+mount_marker(const char *dir, char *dev, size_t len)
+{
+    struct stat st;
+
+    if (mount("boxstep-marker", dir, "tmpfs", 0, NULL) == -1 ||
+        stat(dir, &st) == -1)
+        fail_check("cannot mount the marker on %s: %s", dir, strerror(errno));
+    snprintf(dev, len, "%u:%u", major(st.st_dev), minor(st.st_dev));
+}
+
+/* Whether the probe's answer is "present", or "absent". */
+static bool
+marker_present(const char *reply)
+{
+    if (strcmp(reply, "present") && strcmp(reply, "absent"))
+        fail_check("the probe said '%s', not present or absent", reply);
+    return strcmp(reply, "present") == 0;
+}
+
+/*
+ * The host's mount tree is gone from the container's mount namespace, not
+ * only out of sight: a chroot(2) in place of pivot_root(2) and the detach
+ * of the old root hides it from .., from /proc/self/mountinfo and from
+ * /proc/1/root, yet every mount stays in the namespace, held by it. A
+ * tmpfs the sandbox mounts before the start is the marker: the probe
+ * looks for it among all the mounts of its namespace. On 03 the probe
+ * shares the sandbox's namespace, and finds it.
+ */
+static bool
+host_mounts_detached(const char *step)
+{
+    char dir[300], dev[32];
+    const char *reply;
+
+    /* In the sandbox's private /run, which goes with the sandbox. */
+    snprintf(dir, sizeof(dir), "%s/marker", getenv("TMPDIR"));
+    if (mkdir(dir, 0755) == -1)
+        fail_check("cannot make %s: %s", dir, strerror(errno));
+    mount_marker(dir, dev, sizeof(dev));
+    reply = answer(ARGV(STEP, PROBE, "has-mount", dev));
+    if (umount2(dir, MNT_DETACH) == -1)
+        fail_check("cannot remove the marker: %s", strerror(errno));
+    if (strcmp(reply, "ENOSYS") == 0)
+        skip_check("listmount(2) and statmount(2) need Linux 6.8");
+    return !marker_present(reply);
+}
+
+/*
+ * No mount propagates either way, whatever mechanism the step uses: a
+ * tmpfs the probe mounts on /root inside never appears in the sandbox's
+ * table, and a marker the sandbox mounts on the rootfs's mnt after the
+ * container has started never appears below the container's root (it
+ * would be at /mnt). On 03 the namespace is the sandbox's: both appear. /root
+ * is on the root mount itself, and there on the rootfs and on every host (the
+ * VM has no /mnt).
+ */
+static bool
+mount_propagation(const char *step)
+{
+    struct run_opts opts = {.keep_stdin = true};
+    char dir[PATH_MAX], dev[32];
+    bool out, in;
+    const char *line;
+    struct proc p;
+
+    if (strcmp(answer(ARGV(STEP, PROBE, "mount-tmpfs", "/root")), "mounted"))
+        fail_check("the probe could not mount a tmpfs on /root");
+    out = sandbox_mounts("boxstep-probe", true) > 0;
+    spawn(&p, &opts, ARGV(STEP, PROBE, "sees-mount", "-"));
+    if (!(line = read_line(&p, 5000)) || strcmp(line, "ready"))
+        fail_check("probe sees-mount did not start: %s", p.err);
+    snprintf(dir, sizeof(dir), "%s/rootfs/mnt", build_dir());
+    mount_marker(dir, dev, sizeof(dev));
+    if (dprintf(p.in_fd, "%s\n", dev) < 0 || !(line = read_line(&p, 5000)))
+        fail_check("probe sees-mount did not answer: %s", p.err);
+    in = marker_present(line);
+    if (umount2(dir, MNT_DETACH) == -1)
+        fail_check("cannot remove the marker: %s", strerror(errno));
+    if (finish(&p, 5000) != 0)
+        fail_check("probe sees-mount: status %d: %s", p.status, p.err);
+    if (out != in)
+        fail_check("half isolated: a mount made inside %s outside, one made "
+                   "outside %s inside",
+                   out ? "appeared" : "did not appear",
+                   in ? "appeared" : "did not appear");
+    return !out;
 }
 
 /*
@@ -105,6 +203,45 @@ proc_pids(const char *step)
     return strcmp(answer(ARGV(STEP, PROBE, "pids")), "1 2") == 0;
 }
 
+/*
+ * A file written in /tmp is the container's own: the next container does
+ * not find it. Without a tmpfs of its own, /tmp is the rootfs's directory
+ * (on 03, the machine's /tmp), shared by every container and the host:
+ * there the next container finds the file, and removes it.
+ */
+static bool
+tmp_private(const char *step)
+{
+    char path[128];
+    const char *reply;
+
+    /* On 03 it is the machine's /tmp: the name is the test's cgroup's. */
+    snprintf(path, sizeof(path), "/tmp/%s", getenv("BOXSTEP_CGROUP_PARENT"));
+    if (strcmp(answer(ARGV(STEP, PROBE, "write", path)), "ok"))
+        fail_check("the probe could not write %s", path);
+    reply = answer(ARGV(STEP, PROBE, "rm", path));
+    if (strcmp(reply, "removed") && strcmp(reply, "absent"))
+        fail_check("probe rm %s said '%s'", path, reply);
+    return strcmp(reply, "absent") == 0;
+}
+
+/*
+ * COMMAND's umask is 022, whatever the caller's: the check calls the step
+ * with umask 000, the most permissive, which on 03 COMMAND inherits.
+ */
+static bool
+umask_fixed(const char *step)
+{
+    mode_t caller = umask(0);
+    const char *reply = answer(ARGV(STEP, PROBE, "umask"));
+
+    umask(caller);
+    if (strcmp(reply, "0022") && strcmp(reply, "0000"))
+        fail_check("the umask inside is %s, neither 0022 nor the caller's",
+                   reply);
+    return strcmp(reply, "0022") == 0;
+}
+
 /* /dev holds only the nodes and links a program expects. */
 static bool
 dev_nodes(const char *step)
@@ -114,11 +251,42 @@ dev_nodes(const char *step)
                   "stdout tty urandom zero") == 0;
 }
 
+/* Whether the mount at path inside has every flag of flags ("ro nodev"). */
+static bool
+mounted_with(const char *step, const char *path, const char *flags)
+{
+    char has[256], want[256], *word, *save;
+
+    snprintf(has, sizeof(has), " %s ",
+             answer(ARGV(STEP, PROBE, "mountflags", (char *)path)));
+    snprintf(want, sizeof(want), "%s", flags);
+    for (word = strtok_r(want, " ", &save); word;
+         word = strtok_r(NULL, " ", &save)) {
+        char spaced[64];
+
+        snprintf(spaced, sizeof(spaced), " %s ", word);
+        if (!strstr(has, spaced))
+            return false;
+    }
+    return true;
+}
+
+/*
+ * The /dev tmpfs cannot hold a device node or a program that works: its
+ * nodes are bind mounts of their own, so it is nosuid, nodev and noexec.
+ * On 03 /dev is the machine's devtmpfs.
+ */
+static bool
+dev_flags(const char *step)
+{
+    return mounted_with(step, "/dev", "nosuid nodev noexec");
+}
+
 /* /sys is mounted read-only: checked by its flag, never by a write. */
 static bool
 sys_readonly(const char *step)
 {
-    return strcmp(answer(ARGV(STEP, PROBE, "mountflag", "/sys")), "ro") == 0;
+    return mounted_with(step, "/sys", "ro");
 }
 
 /*
@@ -189,7 +357,7 @@ volume_mount_stays_inside(const char *step)
                            "/mnt/sub")),
                "mounted"))
         fail_check("the probe could not mount inside the volume");
-    if (sandbox_has_mount("boxstep-probe"))
+    if (sandbox_mounts("boxstep-probe", true))
         fail_check("a mount made inside the volume appeared in the sandbox");
     remove_volume(dir);
 }
@@ -239,7 +407,9 @@ shell_job_control(const char *step)
 
     tty_start(&t);
     tty_expect(&t, "PROMPT> ");
-    snprintf(line, sizeof(line), "%s --env PS1=INNER\\$\\  /bin/sh -i\n", STEP);
+    /* command_line(): a student's binary gets --rootfs, as in spawn(). */
+    snprintf(line, sizeof(line), "%s\n",
+             command_line(ARGV(STEP, "--env", "PS1=INNER$ ", "/bin/sh", "-i")));
     tty_send(&t, line);
     tty_expect(&t, "INNER$ ");
     tty_send(&t, "sleep 100\n");
@@ -268,12 +438,17 @@ main(void)
     static const struct property props[] = {
         {"mount_ns", "04", mount_ns, NULL},
         {"mount_invisible", "04", mount_invisible, NULL},
+        {"mount_propagation", "04", mount_propagation, NULL},
+        {"host_mounts_detached", "04", host_mounts_detached, NULL},
         {"escape_dotdot", "04", escape_dotdot, NULL},
         {"escape_chroot", "04", escape_chroot, NULL},
         {"escape_proc_root", "04", escape_proc_root, NULL},
         {"proc_pids", "04", proc_pids, NULL},
         {"dev_nodes", "04", dev_nodes, NULL},
+        {"dev_flags", "04", dev_flags, NULL},
         {"sys_readonly", "04", sys_readonly, NULL},
+        {"tmp_private", "04", tmp_private, NULL},
+        {"umask_fixed", "04", umask_fixed, NULL},
     };
     static const struct behaviour behaviours[] = {
         {"volume", "04", "ro_refuses_writes", volume_read_only, NULL},

@@ -65,6 +65,47 @@ listen_outside(int family, const struct sockaddr *addr, socklen_t len)
     return fd;
 }
 
+/*
+ * The default route inside goes through the host's end of the veth pair:
+ * its gateway is an address of the sandbox's, which a socket there can
+ * bind. Through it the container reaches beyond its own subnet: the
+ * sandbox's marker address, 198.51.100.1, is in none of the container's.
+ * On 04 the routing table is the sandbox's, which has no default route.
+ */
+static bool
+net_default_route(const char *step)
+{
+    struct sockaddr_in gateway = {.sin_family = AF_INET},
+                       marker = {.sin_family = AF_INET,
+                                 .sin_port = htons(47003),
+                                 .sin_addr.s_addr = htonl(0xc6336401)};
+    char routes[OUT_MAX], *word, *save, *via = NULL;
+    const char *reached;
+    int fd;
+
+    snprintf(routes, sizeof(routes), "%s", answer(ARGV(STEP, PROBE, "routes")));
+    for (word = strtok_r(routes, " ", &save); word && !via;
+         word = strtok_r(NULL, " ", &save))
+        if (strstr(word, ":0.0.0.0/0@"))
+            via = strchr(word, '@') + 1;
+    if (!via)
+        return false;
+    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (inet_pton(AF_INET, via, &gateway.sin_addr) != 1 ||
+        bind(fd, (struct sockaddr *)&gateway, sizeof(gateway)) == -1)
+        fail_check("the default route's gateway %s is not the host's end (%s)",
+                   via, strerror(errno));
+    close(fd);
+    fd = listen_outside(AF_INET, (struct sockaddr *)&marker, sizeof(marker));
+    reached = answer(ARGV(STEP, PROBE, "connect", "198.51.100.1", "47003"));
+    close(fd);
+    if (strcmp(reached, "connected"))
+        fail_check("through the default route via %s, 198.51.100.1 is not "
+                   "reachable: %s",
+                   via, reached);
+    return true;
+}
+
 /* Connects from the sandbox; whether it got through, and if not, why. */
 static bool
 connect_outside(int port, int *err)
@@ -333,6 +374,7 @@ main(void)
         {"net_ns", "05", net_ns, NULL},
         {"net_ifaces", "05", net_ifaces, NULL},
         {"net_routes", "05", net_routes, NULL},
+        {"net_default_route", "05", net_default_route, NULL},
         {"tcp_loopback", "05", tcp_loopback, NULL},
         {"abstract_unix", "05", abstract_unix, NULL},
     };

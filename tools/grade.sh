@@ -9,6 +9,7 @@
 #   LEAKED             the isolation check observed the leak
 #   FAILED             a behaviour was wrong (exit status, error, ...)
 #   could not run      the check itself could not run it: with the reason
+#   skipped            this machine cannot run the check (tests/allowed-skips)
 #
 # The controls and later steps keep using boxstep's own builds. Exit 0
 # when everything held, 1 otherwise.
@@ -24,11 +25,11 @@ echo "Grading $BOXSTEP_STEP_BIN as step $step (running every suite)..."
 # One line per test of step NN: name, verdict, reason.
 awk -v step="$step" '
     /^\[ RUN      \] / { name = $4; reason = ""; next }
-    /^    FAIL: / && name != "" && reason == "" {
+    /^    (FAIL|SKIP): / && name != "" && reason == "" {
         reason = substr($0, 11)
         if (length(reason) > 90) reason = substr(reason, 1, 87) "..."
     }
-    /^\[       OK \] / || /^\[  FAILED  \] [a-z]/ {
+    /^\[       OK \] / || /^\[  FAILED  \] [a-z]/ || /^\[  SKIPPED \] [a-z]/ {
         # Controls of later steps ("__leaks") are not this step'"'"'s job.
         if ($0 ~ /listed below/ || index(name, "__step" step "__") == 0 ||
             name ~ /__leaks$/)
@@ -36,6 +37,11 @@ awk -v step="$step" '
         split(name, part, "__")
         ok = $0 ~ /OK \]/
         kind = (part[3] == "isolated") ? "property" : "behaviour"
+        if ($0 ~ /SKIPPED/) {
+            printf "  %-44s skipped: %s\n", part[1], reason
+            name = ""
+            next
+        }
         if (ok)
             verdict = (kind == "property") ? "held" : "ok"
         else if (reason ~ / leaked on /)
