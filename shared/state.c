@@ -109,19 +109,18 @@ state_unlock(void)
 
     if (lock_fd == -1)
         return 0;
-    if (own_pid) {
-        ret = close(lock_fd);
-        lock_fd = -1;
-        return ret == -1 ? failed("close(lock)") : 0;
-    }
     snprintf(path, sizeof(path), "%s/lock", state_dir);
-    if (unlink(path) == -1)
-        return failed("unlink(\"%s\")", path);
-    /* rmdir(2) fails with ENOTEMPTY while other runs have records. */
-    ret = trace_call(rmdir(state_dir), "rmdir(\"%s\")", state_dir);
-    if (ret == -1 && errno != ENOTEMPTY)
-        return failed("rmdir(\"%s\")", state_dir);
-    ret = close(lock_fd);
+    if (!own_pid) {
+        /* unlink(2) */
+        if (trace_call(unlink(path), "unlink(\"%s\")", path) == -1)
+            return failed("unlink(\"%s\")", path);
+        /* rmdir(2) fails with ENOTEMPTY while other runs have records. */
+        ret = trace_call(rmdir(state_dir), "rmdir(\"%s\")", state_dir);
+        if (ret == -1 && errno != ENOTEMPTY)
+            return failed("rmdir(\"%s\")", state_dir);
+    }
+    /* close(2): the lock goes with the descriptor. */
+    ret = trace_call(close(lock_fd), "close(%d)", lock_fd);
     lock_fd = -1;
     return ret == -1 ? failed("close(lock)") : 0;
 }

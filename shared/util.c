@@ -98,15 +98,22 @@ open_locked(const char *path)
     struct stat locked, named;
 
     for (;;) {
-        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+        int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600), err;
 
         if (fd == -1)
             return -1;
-        if (fcntl(fd, F_SETLKW, &whole) == 0 && fstat(fd, &locked) == 0 &&
-            stat(path, &named) == 0 && locked.st_dev == named.st_dev &&
-            locked.st_ino == named.st_ino)
+        if (fcntl(fd, F_SETLKW, &whole) == -1) {
+            err = errno;
+            close(fd);
+            if (err == EINTR)
+                continue;
+            errno = err;
+            return -1;
+        }
+        if (fstat(fd, &locked) == 0 && stat(path, &named) == 0 &&
+            locked.st_dev == named.st_dev && locked.st_ino == named.st_ino)
             return fd;
-        close(fd);
+        close(fd); /* replaced or removed while this run waited */
     }
 }
 

@@ -82,7 +82,7 @@ child(void *arg)
 
     trace_side("child");
     cleanup_forget();
-    exec_command(c);
+    return exec_command(c);
 }
 
 /*
@@ -119,7 +119,7 @@ main(int argc, char *argv[])
     program_name = step_name;
     parse_args(&opts, argc, argv);
     parent_close_fds();
-    block_signals(&ctr);
+    parent_block_signals(&ctr);
     ctr.pid = clone_child(&ctr);
     status = wait_for_exit(ctr.pid);
     cleanup_run();

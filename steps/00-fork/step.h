@@ -30,8 +30,8 @@ struct container {
 
 /* process.c (00): the child process, signals, waiting, exit status. */
 void parent_close_fds(void);
-void block_signals(struct container *c);
+void parent_block_signals(struct container *c);
 int wait_for_exit(pid_t pid);
-__attribute__((noreturn)) void exec_command(struct container *c);
+int exec_command(struct container *c);
 
 #endif

@@ -90,7 +90,7 @@ child(void *arg)
     trace_side("child");
     cleanup_forget();
     setup_uts(o->hostname);
-    exec_command(c);
+    return exec_command(c);
 }
 
 /*
@@ -132,7 +132,7 @@ main(int argc, char *argv[])
     program_name = step_name;
     parse_args(&opts, argc, argv);
     parent_close_fds();
-    block_signals(&ctr);
+    parent_block_signals(&ctr);
     ctr.pid = clone_child(&ctr);
     status = wait_for_exit(ctr.pid);
     cleanup_run();

@@ -31,9 +31,9 @@ struct container {
 
 /* process.c (00): the child process, signals, waiting, exit status. */
 void parent_close_fds(void);
-void block_signals(struct container *c);
+void parent_block_signals(struct container *c);
 int wait_for_exit(pid_t pid);
-__attribute__((noreturn)) void exec_command(struct container *c);
+int exec_command(struct container *c);
 
 /* uts.c (01): a hostname of its own. */
 void setup_uts(const char *hostname);

@@ -138,7 +138,7 @@ main(int argc, char *argv[])
     program_name = step_name;
     parse_args(&opts, argc, argv);
     parent_close_fds();
-    block_signals(&ctr);
+    parent_block_signals(&ctr);
     if (sync_open(&ctr.sync) == -1) /* 03 */
         die("pipe2(..., O_CLOEXEC)");
     ctr.pid = clone_child(&ctr);

@@ -241,7 +241,8 @@ setup_volumes(const struct volume *volumes, size_t count)
         snprintf(target, sizeof(target), ".%s", v->container);
         if (stat(target, &st) == -1)
             die_hint("a volume's CONTAINER path must exist in the root "
-                     "filesystem, which steps 04-07 never change",
+                     "filesystem: boxstep makes nothing in the shared image "
+                     "before step 08",
                      "stat(\"%s\") for --volume %s:%s", target, v->host,
                      v->container);
         must(mount(v->host, target, NULL, MS_BIND | MS_REC, NULL),

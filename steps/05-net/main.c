@@ -191,7 +191,7 @@ main(int argc, char *argv[])
     if (opts.gc) /* 05 */
         return collect_garbage();
     parent_close_fds();
-    block_signals(&ctr);
+    parent_block_signals(&ctr);
     if (sync_open(&ctr.sync) == -1) /* 03 */
         die("pipe2(..., O_CLOEXEC)");
     if (state_open_record(releases) == -1) /* 05 */
