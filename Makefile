@@ -3,6 +3,7 @@
 #   make              build every step into build/NN-name (static)
 #   make test         build and run every test suite (root)   [STEP=NN]
 #   make demo         a shell in the newest step's container (root)
+#   make sandbox      a shell in the tutorial's sandbox, all built (root)
 #   make rootfs       the busybox root filesystem, build/rootfs
 #   make diff A=03 B=04    what step 04 adds to step 03
 #   make check-diffs  fail when a step's diff does more than add
@@ -49,7 +50,7 @@ BUILD_PKGS := gcc libc6-dev make
 TEST_PKGS := $(BUILD_PKGS) libcmocka-dev busybox-static
 FORMAT_PKGS := clang-format
 
-.PHONY: all deps test-deps rootfs test demo diff check-diffs format \
+.PHONY: all deps test-deps rootfs test demo sandbox diff check-diffs format \
 	format-check tutorial tutorial-check doctor clean
 .DEFAULT_GOAL := all
 

@@ -557,12 +557,32 @@ remove_stale_cgroups(void)
     }
 }
 
-/* Makes the test's pids cgroup, and names the steps' cgroup parent. */
+/* Makes a cgroup of the pids hierarchy with the sandbox's pids.max. */
+static int
+make_pids_cgroup(const char *dir)
+{
+    char file[PATH_MAX + 16];
+
+    snprintf(file, sizeof(file), "%s/pids.max", dir);
+    if (mkdir(dir, 0755) == -1 || write_text(file, SANDBOX_PIDS_MAX)) {
+        fprintf(stderr, "    FAIL: cannot make %s: %s\n", dir, strerror(errno));
+        rmdir(dir);
+        return -1;
+    }
+    return 0;
+}
+
+/*
+ * Makes the test's pids cgroup, and names the steps' cgroup parent. The
+ * parent is made in the pids hierarchy too, with the same limit: a step
+ * that moves its container into a cgroup of its own (07) moves it out of
+ * the test's cgroup, and a fork loop there must still stop.
+ */
 static int
 make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
 {
     static int counter;
-    char root[PATH_MAX], file[PATH_MAX + 16];
+    char root[PATH_MAX], dir[PATH_MAX + 64];
 
     if (pids_hierarchy(root, sizeof(root)) == -1) {
         fprintf(stderr, "    FAIL: no cgroup hierarchy with the pids "
@@ -573,10 +593,10 @@ make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
     snprintf(cgroup, len, "%s/boxstep-harness-%d-%d", root, (int)getpid(),
              counter);
     snprintf(parent, plen, "boxstep-test-%d-%d", (int)getpid(), counter);
-    snprintf(file, sizeof(file), "%s/pids.max", cgroup);
-    if (mkdir(cgroup, 0755) == -1 || write_text(file, SANDBOX_PIDS_MAX)) {
-        fprintf(stderr, "    FAIL: cannot make %s: %s\n", cgroup,
-                strerror(errno));
+    snprintf(dir, sizeof(dir), "%s/%s", root, parent);
+    if (make_pids_cgroup(cgroup) == -1)
+        return -1;
+    if (make_pids_cgroup(dir) == -1) {
         rmdir(cgroup);
         return -1;
     }
@@ -584,9 +604,9 @@ make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
 }
 
 /*
- * Waits for S up to timeout_s; returns its exit status, or -1. On a
- * timeout the steps' cgroups are thawed and emptied first: a frozen task
- * ignores SIGKILL until it is thawed.
+ * Waits for S up to timeout_s (a negative timeout_s: for ever); returns
+ * its exit status, or -1. On a timeout the steps' cgroups are thawed and
+ * emptied first: a frozen task ignores SIGKILL until it is thawed.
  */
 static int
 wait_sandbox(pid_t outer, int timeout_s, const char *cgroup, const char *parent)

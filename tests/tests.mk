@@ -52,6 +52,13 @@ test: test-deps
 	@$(MAKE) --no-print-directory all rootfs test-build
 	@$(TEST_ENV) tests/run.sh $(STEP)
 
+# make sandbox: everything the tutorial uses, built outside; then a shell
+# in the sandbox its sessions run in (tests/sandbox-cli.c).
+sandbox: test-deps
+	$(NEED_ROOT)
+	@$(MAKE) --no-print-directory all rootfs test-build
+	@$(TEST_DIR)/sandbox --interactive
+
 # make grade STEP=NN STEP_BIN=path: a report on a student's step NN.
 grade: test-deps
 	@[ -n "$(STEP)" ] && [ -f "$(STEP_BIN)" ] || { echo "usage: sudo make" \

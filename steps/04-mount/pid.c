@@ -73,9 +73,13 @@ setup_death_signal(struct container *c)
 /*
  * A PID namespace's first process is its PID 1, and PID 1 has duties an
  * ordinary COMMAND does not fulfil. Every orphan in the namespace becomes
- * its child, and stays a zombie unless PID 1 reaps it. The kernel gives
- * PID 1 no signal it has no handler for, so SIGTERM would not stop it.
- * And when PID 1 exits, the kernel kills everything in the namespace.
+ * its child, and stays a zombie unless PID 1 reaps it. A signal whose
+ * action is the default is dropped for PID 1, sent from inside the
+ * namespace or from outside, so SIGTERM would not stop it: only SIGKILL
+ * and SIGSTOP from an ancestor namespace always land. A blocked signal is
+ * never dropped but waits: this init blocks the signals it forwards and
+ * takes them with sigwaitinfo(2). And when PID 1 exits, the kernel kills
+ * everything in the namespace.
  * So PID 1 is a minimal init in the runtime, like docker run --init: it
  * forks COMMAND, reaps every child, forwards signals to COMMAND and exits
  * with COMMAND's status.
