@@ -86,6 +86,7 @@ $(BUILD)/rootfs/bin/busybox: rootfs/build.sh $(wildcard rootfs/skel/etc/*)
 	rootfs/build.sh /bin/busybox $(BUILD)/rootfs
 
 include tests/tests.mk
+include tools/matrix.mk
 # The lab VM (make vm, make vm-test), once vm/ exists.
 -include vm/vm.mk
 

@@ -1,6 +1,8 @@
 /*
  * harness.c: turns a suite's properties into cmocka tests, and gives the
- * checks their tools: paths, running a command, small observations.
+ * checks their tools: paths, running a command, small observations. With
+ * BOXSTEP_MATRIX set it runs the isolation matrix instead (make matrix):
+ * the same checks, every property on every step.
  *
  * The cmocka runner never enters a namespace itself: cmocka does not fork
  * per test, and a test that died would end the run without its summary.
@@ -18,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/ptrace.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -52,8 +55,13 @@ build_dir(void)
 
     if (dir[0])
         return dir;
+    /*
+     * Absolute: a check's paths must name the same file inside a container
+     * whose working directory is not ours.
+     */
     if (getenv("BOXSTEP_BUILD")) {
-        snprintf(dir, sizeof(dir), "%s", getenv("BOXSTEP_BUILD"));
+        if (!realpath(getenv("BOXSTEP_BUILD"), dir))
+            snprintf(dir, sizeof(dir), "%s", getenv("BOXSTEP_BUILD"));
         return dir;
     }
     /* The suites live in build/tests/: the build directory is two up. */
@@ -650,6 +658,41 @@ in_range(const char *step, const char *first, const char *last)
            (!last || step_number(step) <= step_number(last));
 }
 
+/*
+ * What a property's table says of it on a step: it leaks before its
+ * first_step, holds from there to its last_step, and after that a later
+ * layer changes it on purpose. The cmocka tests and the matrix both ask
+ * this, so they cannot disagree on what a step should show.
+ */
+enum expectation { EXPECT_LEAK, EXPECT_HOLD, EXPECT_CHANGED };
+
+static enum expectation
+expectation(const struct property *prop, const char *step)
+{
+    if (step_number(step) < step_number(prop->first_step))
+        return EXPECT_LEAK;
+    if (in_range(step, prop->first_step, prop->last_step))
+        return EXPECT_HOLD;
+    return EXPECT_CHANGED;
+}
+
+/* The last word of a property's test name on a step. */
+static const char *
+expectation_word(enum expectation want)
+{
+    return want == EXPECT_HOLD   ? "isolated"
+           : want == EXPECT_LEAK ? "leaks"
+                                 : "changed";
+}
+
+/* A test's name, as tests/allowed-skips and make grade know it. */
+static void
+test_name(char *buf, size_t len, const char *name, const char *step,
+          const char *word)
+{
+    snprintf(buf, len, "%s__step%.2s__%s", name, step, word);
+}
+
 /* The worker: runs the check on its step and judges the observation. */
 static int
 case_worker(void *arg)
@@ -689,25 +732,158 @@ add_case(struct test_case *cases, struct CMUnitTest *tests, size_t *n,
 {
     struct test_case *tc = &cases[*n];
 
-    snprintf(tc->name, sizeof(tc->name), "%s__step%.2s__%s", name, step, word);
+    test_name(tc->name, sizeof(tc->name), name, step, word);
     tc->step = step;
     tests[*n] = (struct CMUnitTest){
         .name = tc->name, .test_func = run_case, .initial_state = tc};
     (*n)++;
 }
 
+/* ---- the isolation matrix: every property on every step ---- */
+
+/*
+ * The matrix worker's exit status when the property leaked: distinct from
+ * 0 (held), from fail_check()'s 1 (the check itself failed) and from
+ * CHECK_SKIPPED.
+ */
+#define CHECK_LEAKED 3
+
+enum verdict { HELD, LEAKED, ERROR, SKIPPED };
+static const char *const verdict_words[] = {"held", "leaked", "error",
+                                            "skipped"};
+
+static int
+matrix_worker(void *arg)
+{
+    const struct test_case *tc = arg;
+
+    return tc->prop->check(tc->step) ? 0 : CHECK_LEAKED;
+}
+
+/*
+ * From what a check wrote on stderr, its reason (the text of its FAIL or
+ * SKIP line and what follows) on one line without tabs, for the matrix.
+ */
+static void
+cell_reason(const char *text, int status, char *reason, size_t len)
+{
+    const char *from = strstr(text, "FAIL: ") ?: strstr(text, "SKIP: ");
+
+    if (!from) {
+        snprintf(reason, len, "the sandbox ended with status %d", status);
+        return;
+    }
+    /* "FAIL: " and "SKIP: " are as long. */
+    snprintf(reason, len, "%s", from + strlen("FAIL: "));
+    for (char *c = trim(reason); *c; c++)
+        if (*c == '\t' || *c == '\n')
+            *c = ' ';
+}
+
+/*
+ * Runs one property on one step in its own sandbox, with the sandbox's
+ * stderr kept in a memory file: the reason of an error or a skip. The
+ * whole stderr of an error goes on to ours, for the matrix's log.
+ */
+static enum verdict
+run_cell(struct test_case *tc, char *reason, size_t len)
+{
+    char text[4096] = "";
+    int fd = memfd_create("boxstep-matrix-cell", MFD_CLOEXEC);
+    int saved = dup(STDERR_FILENO), status;
+    enum verdict v;
+    ssize_t n;
+
+    if (fd == -1 || saved == -1 || dup2(fd, STDERR_FILENO) == -1) {
+        perror("matrix: cannot capture a check's stderr");
+        exit(2);
+    }
+    status = sandbox_run(matrix_worker, tc, TEST_TIMEOUT_S, true);
+    fflush(stderr);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    n = pread(fd, text, sizeof(text) - 1, 0);
+    text[n > 0 ? n : 0] = '\0';
+    close(fd);
+    v = status == 0               ? HELD
+        : status == CHECK_LEAKED  ? LEAKED
+        : status == CHECK_SKIPPED ? SKIPPED
+                                  : ERROR;
+    if (v == ERROR)
+        fprintf(stderr, "%s on %s:\n%s", tc->prop->name, tc->step, text);
+    if (v == ERROR || v == SKIPPED)
+        cell_reason(text, status, reason, len);
+    return v;
+}
+
+/*
+ * One property on one step, printed as one tab-separated line on stdout:
+ *
+ *   matrix SUITE PROPERTY FIRST_STEP LAST_STEP STEP VERDICT JUDGEMENT
+ *          TEST REASON
+ *
+ * LAST_STEP is "-" when none. VERDICT is what the check saw: held,
+ * leaked, error (the check failed, or left something behind), skipped.
+ * JUDGEMENT compares it with the property's table: expected, by-design
+ * (after last_step, where a later layer changes it on purpose: whatever
+ * it saw), contradicts (a cmocka test would fail on it), or the verdict
+ * again for an error or a skip. TEST is the cell's name as a test's
+ * (uts_ns__step00__leaks; "changed" after last_step), REASON is empty but
+ * for an error or a skip. Returns whether the cell is a problem: a
+ * contradiction or an error.
+ */
+static bool
+matrix_cell(const char *suite, const struct property *prop, const char *step)
+{
+    struct test_case tc = {.step = step, .prop = prop};
+    enum expectation want = expectation(prop, step);
+    char reason[512] = "", name[128];
+    enum verdict v = run_cell(&tc, reason, sizeof(reason));
+    bool observed = v == HELD || v == LEAKED;
+    bool contradicts = observed && want != EXPECT_CHANGED &&
+                       (v == HELD) != (want == EXPECT_HOLD);
+    const char *judgement = verdict_words[v];
+
+    if (observed)
+        judgement = want == EXPECT_CHANGED ? "by-design"
+                    : contradicts          ? "contradicts"
+                                           : "expected";
+    test_name(name, sizeof(name), prop->name, step, expectation_word(want));
+    printf("matrix\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", suite, prop->name,
+           prop->first_step, prop->last_step ?: "-", step, verdict_words[v],
+           judgement, name, reason);
+    return v == ERROR || contradicts;
+}
+
+/*
+ * BOXSTEP_MATRIX=1: every property on every step, one line per cell
+ * (tools/matrix.sh makes the table). Behaviours are not isolation and
+ * have no place in it. Returns how many cells were problems.
+ */
+static int
+run_matrix(const char *suite, const struct property *props, size_t n_props)
+{
+    int problems = 0;
+
+    for (size_t i = 0; i < n_props; i++)
+        for (size_t s = 0; s < step_count; s++)
+            problems += matrix_cell(suite, &props[i], all_steps[s]);
+    return problems;
+}
+
 /*
  * Each property: its control on the step before first_step (it must
- * leak there), then first_step and every later step (it must hold).
- * Each behaviour: every step from first_step on.
+ * leak there), then first_step and every later step up to last_step (it
+ * must hold). Each behaviour: every step from first_step on. With
+ * BOXSTEP_MATRIX set, the matrix instead (run_matrix()).
  */
 int
 run_suite(const char *suite, const struct property *props, size_t n_props,
           const struct behaviour *behaviours, size_t n_behaviours)
 {
     size_t max = (n_props + n_behaviours) * (step_count + 1), n = 0;
-    struct test_case *cases = calloc(max, sizeof(*cases));
-    struct CMUnitTest *tests = calloc(max, sizeof(*tests));
+    struct test_case *cases;
+    struct CMUnitTest *tests;
     int failed;
 
     setvbuf(stdout, NULL, _IOLBF, 0);
@@ -718,21 +894,23 @@ run_suite(const char *suite, const struct property *props, size_t n_props,
                 suite);
         return 1;
     }
-    for (size_t i = 0; i < n_props; i++) {
-        int first = step_number(props[i].first_step);
-
+    if (getenv("BOXSTEP_MATRIX"))
+        return run_matrix(suite, props, n_props) ? 1 : 0;
+    cases = calloc(max, sizeof(*cases));
+    tests = calloc(max, sizeof(*tests));
+    for (size_t i = 0; i < n_props; i++)
         for (size_t s = 0; s < step_count; s++) {
-            int num = step_number(all_steps[s]);
+            enum expectation want = expectation(&props[i], all_steps[s]);
+            bool control = step_number(all_steps[s]) ==
+                           step_number(props[i].first_step) - 1;
 
-            if (num < first - 1 ||
-                (props[i].last_step && num > step_number(props[i].last_step)))
+            if (want == EXPECT_CHANGED || (want == EXPECT_LEAK && !control))
                 continue;
             cases[n].prop = &props[i];
-            cases[n].expect_isolated = num >= first;
+            cases[n].expect_isolated = want == EXPECT_HOLD;
             add_case(cases, tests, &n, props[i].name, all_steps[s],
-                     num >= first ? "isolated" : "leaks");
+                     expectation_word(want));
         }
-    }
     for (size_t i = 0; i < n_behaviours; i++)
         for (size_t s = 0; s < step_count; s++) {
             if (!in_range(all_steps[s], behaviours[i].first_step,

@@ -26,8 +26,11 @@ extern const size_t step_count;
 /*
  * An isolation property: check() observes one step and returns true when
  * the property holds (isolated) and false when it leaks. The harness
- * asserts it holds on first_step and every later step, and that it leaks
- * on the step before: the very same check, proving it can fail.
+ * asserts it holds on first_step and every later step up to last_step,
+ * and that it leaks on the step before: the very same check, proving it
+ * can fail. After last_step a later layer changes the property on
+ * purpose: no test runs there, and the isolation matrix shows what the
+ * check sees as "by design".
  */
 struct property {
     const char *name;
@@ -49,6 +52,13 @@ struct behaviour {
     const char *last_step; /* NULL, or the last step it applies to */
 };
 
+/*
+ * A suite's main(): its properties and behaviours as cmocka tests. With
+ * BOXSTEP_MATRIX set in the environment, the isolation matrix instead
+ * (make matrix, tools/matrix.sh): every property on every step, one line
+ * per cell on stdout, no behaviours; exit 1 when a cell contradicts the
+ * property's table or its check failed.
+ */
 int run_suite(const char *suite, const struct property *props, size_t n_props,
               const struct behaviour *behaviours, size_t n_behaviours);
 

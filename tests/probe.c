@@ -727,9 +727,14 @@ print_ipaddr(const char *dev, int wait)
     return 0;
 }
 
+/*
+ * Both processes carry their name before "ready": the check looks for them
+ * by name as soon as it reads that line, and must not miss one.
+ */
 static int
 sleeper_tree(void)
 {
+    prctl(PR_SET_NAME, "probe-sleeper");
     fflush(stdout);
     if (fork() == 0)
         sleeper();
