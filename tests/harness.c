@@ -14,6 +14,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <regex.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -39,11 +40,6 @@ const char *const all_steps[] = {BOXSTEP_STEPS};
 const size_t step_count = sizeof(all_steps) / sizeof(all_steps[0]);
 
 #define TEST_TIMEOUT_S 30
-/*
- * Where the probe's directory appears inside a container with a rootfs:
- * /srv, empty in the rootfs, so that no test makes a directory in it.
- */
-#define PROBE_DIR "/srv"
 
 /* ---- paths ---- */
 
@@ -400,6 +396,20 @@ trim(char *s)
     while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' '))
         s[--n] = '\0';
     return s;
+}
+
+/* Whether a line of text matches an extended regular expression. */
+bool
+matches(const char *text, const char *pattern)
+{
+    regex_t re;
+    bool found;
+
+    if (regcomp(&re, pattern, REG_EXTENDED | REG_NEWLINE | REG_NOSUB))
+        fail_check("bad pattern %s", pattern);
+    found = regexec(&re, text, 0, NULL, 0) == 0;
+    regfree(&re);
+    return found;
 }
 
 /* "dev:inode" of /proc/PID/ns/NS, as the kernel selftests compare them. */

@@ -66,6 +66,14 @@ int run_suite(const char *suite, const struct property *props, size_t n_props,
 int sandbox_run(int (*fn)(void *), void *arg, int timeout_s,
                 bool check_leftovers);
 
+/*
+ * Where the probe's directory appears inside a container with a rootfs:
+ * /srv, empty in the rootfs, so that no test makes a directory in it. The
+ * sandbox has it there too (sandbox.c), for a binary that keeps the host's
+ * root.
+ */
+#define PROBE_DIR "/srv"
+
 /* Paths: the binary for a step (STEP_BIN for the step under test). */
 const char *step_path(const char *step);
 const char *probe_path(void);
@@ -131,6 +139,7 @@ void tty_send(struct tty *t, const char *keys);
 
 /* Small observations. */
 char *trim(char *s);
+bool matches(const char *text, const char *pattern);
 int ns_id(pid_t pid, const char *ns, char *buf, size_t len);
 bool process_exists(pid_t pid);
 bool wait_gone(pid_t pid, int timeout_ms);

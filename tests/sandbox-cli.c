@@ -4,10 +4,10 @@
  *
  * Runs COMMAND as root in the same throwaway outer sandbox the tests use
  * (new UTS, IPC, mount, network and PID namespaces, hostname "sandbox",
- * its own /proc, a private tmpfs on /run, lo up, the marker veth bxmark0,
- * a pids-limited cgroup), with stdin from /dev/null, and exits with
- * COMMAND's status. The tutorial's shell sessions run in it, so a step
- * that leaks leaks only into it.
+ * its own /proc, a private tmpfs on /run, the probe's directory on /srv,
+ * lo up, the marker veth bxmark0, a pids-limited cgroup), with stdin from
+ * /dev/null, and exits with COMMAND's status. The tutorial's shell sessions run
+ * in it, so a step that leaks leaks only into it.
  *
  * --interactive (make sandbox) is the student's way into the very same
  * sandbox: COMMAND (default: a bash shell) keeps the terminal, with job

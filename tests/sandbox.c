@@ -330,6 +330,32 @@ die_setup(const char *what)
     _exit(1);
 }
 
+/*
+ * The probe's directory on PROBE_DIR, read-only. From step 04 on, the
+ * harness runs a step with --volume DIR:/srv:ro and the probe as
+ * /srv/probe, where the container's own root has it. A binary that keeps
+ * the host's root (a student's step 04 half done, or its exercise's
+ * skeleton: make exercise) finds the probe at the same path, so that its
+ * grade says which properties leak, not that the probe could not run. A
+ * machine without /srv (the lab VM) goes without: the sandbox makes
+ * nothing on the machine's disk.
+ */
+static void
+bind_probe_dir(void)
+{
+    char dir[PATH_MAX];
+    struct stat st;
+
+    if (stat(PROBE_DIR, &st) == -1 && errno == ENOENT)
+        return;
+    snprintf(dir, sizeof(dir), "%s", probe_path());
+    *strrchr(dir, '/') = '\0';
+    if (mount(dir, PROBE_DIR, NULL, MS_BIND, NULL) == -1 ||
+        mount(NULL, PROBE_DIR, NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) ==
+            -1)
+        die_setup("bind the probe's directory on " PROBE_DIR);
+}
+
 static void
 setup_sandbox(void)
 {
@@ -348,6 +374,7 @@ setup_sandbox(void)
         die_setup("bring lo up");
     if (add_marker_veth() == -1)
         die_setup("add the marker veth pair " MARKER_IFACE);
+    bind_probe_dir();
     setenv("TMPDIR", SANDBOX_TMP, 1);
 }
 

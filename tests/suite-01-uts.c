@@ -127,6 +127,22 @@ nonroot_refused(const char *step)
                    p.err);
 }
 
+/*
+ * -v traces the layer's calls too: the child's sethostname(2), tagged
+ * with its side and PID like every line of the trace (suite 00 checks
+ * the tags on every step).
+ */
+static void
+trace_sethostname(const char *step)
+{
+    struct proc p;
+
+    if (run(&p, ARGV(STEP, "-v", PROBE, "exit", "0")) != 0)
+        fail_check("-v probe exit 0: status %d: %s", p.status, p.err);
+    if (!matches(p.err, "^\\[child [0-9]+\\] sethostname\\(\"box\", 3\\) = 0$"))
+        fail_check("no [child N] sethostname(\"box\", 3) = 0 in:\n%s", p.err);
+}
+
 int
 main(void)
 {
@@ -138,6 +154,7 @@ main(void)
     };
     static const struct behaviour behaviours[] = {
         {"hostname_default", "01", "is_box", default_hostname, NULL},
+        {"trace", "01", "shows_sethostname", trace_sethostname, NULL},
         /* Step 06 brings rootless containers. */
         {"nonroot", "01", "exits_125", nonroot_refused, "05"},
     };

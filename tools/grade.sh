@@ -1,5 +1,5 @@
 #!/bin/sh
-# tools/grade.sh NN: grades a student's binary for step NN.
+# tools/grade.sh NN [SUMMARY]: grades a student's binary for step NN.
 #
 # make grade STEP=NN STEP_BIN=path runs every suite with that binary in
 # place of build/NN-name (the harness's STEP_BIN), so the earlier layers
@@ -13,8 +13,17 @@
 #
 # The controls and later steps keep using boxstep's own builds. Exit 0
 # when everything held, 1 otherwise.
+#
+# With SUMMARY, it also writes there one line per test it reports, for a
+# program (tools/exercise-check.sh): the test's name, its kind (property
+# or behaviour), the first step it applies to (the first step the test
+# names of the run give it, controls aside: a property's first_step) and
+# the verdict, separated by tabs:
+#
+#   uts_ns__step01__isolated<Tab>property<Tab>01<Tab>LEAKED
 set -u
 step=$1
+summary=${2:-/dev/null}
 build=${BOXSTEP_BUILD:-build}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
@@ -22,8 +31,20 @@ trap 'rm -f "$log"' EXIT
 echo "Grading $BOXSTEP_STEP_BIN as step $step (running every suite)..."
 "$(dirname "$0")/../tests/run.sh" >"$log" 2>&1
 
-# One line per test of step NN: name, verdict, reason.
-awk -v step="$step" '
+# One line per test of step NN: name, verdict, reason. The first pass
+# notes each test's first step: "hostname__step01__isolated" and
+# "hostname__step02__isolated" make 01 the first of "hostname isolated".
+awk -v step="$step" -v summary="$summary" '
+    NR == FNR {
+        if (/^\[ RUN      \] / && split($4, part, "__") == 3 &&
+            part[3] != "leaks") {
+            key = part[1] " " part[3]
+            at = substr(part[2], 5)
+            if (!(key in first) || at < first[key])
+                first[key] = at
+        }
+        next
+    }
     /^\[ RUN      \] / { name = $4; reason = ""; next }
     /^    (FAIL|SKIP): / && name != "" && reason == "" {
         reason = substr($0, 11)
@@ -39,6 +60,8 @@ awk -v step="$step" '
         kind = (part[3] == "isolated") ? "property" : "behaviour"
         if ($0 ~ /SKIPPED/) {
             printf "  %-44s skipped: %s\n", part[1], reason
+            printf "%s\t%s\t%s\tskipped\n", name, kind,
+                first[part[1] " " part[3]] >summary
             name = ""
             next
         }
@@ -52,6 +75,8 @@ awk -v step="$step" '
             verdict = "FAILED"
         label = (kind == "property") ? part[1] : part[1] " (" part[3] ")"
         printf "  %-44s %s%s\n", label, verdict, ok ? "" : ": " reason
+        printf "%s\t%s\t%s\t%s\n", name, kind, first[part[1] " " part[3]],
+            verdict >summary
         total[kind]++
         if (ok) good[kind]++
         name = ""
@@ -62,4 +87,4 @@ awk -v step="$step" '
             good["behaviour"], total["behaviour"]
         exit (good["property"] != total["property"] ||
               good["behaviour"] != total["behaviour"])
-    }' "$log"
+    }' "$log" "$log"
