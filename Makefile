@@ -88,6 +88,7 @@ $(BUILD)/rootfs/bin/busybox: rootfs/build.sh $(wildcard rootfs/skel/etc/*)
 include tests/tests.mk
 include tools/matrix.mk
 include tools/exercise.mk
+include tools/pictures.mk
 # The lab VM (make vm, make vm-test), once vm/ exists.
 -include vm/vm.mk
 

@@ -20,10 +20,22 @@
 #                  lines make one ```console block. Each line runs alone in a
 #                  fresh sandbox (below): nothing carries over to the next.
 #                  Blanks at the end of output lines are dropped.
+#   @picture NAME "ALT"
+#                  a picture: "![ALT](pictures/NAME.svg)". tools/pictures.sh
+#                  draws pictures/NAME.svg from its source, pictures/NAME.dot
+#                  or, for step-NN, the step's code; --check draws it into
+#                  build/pictures/ and fails when the committed SVG differs.
+#                  ALT, the text a reader who cannot see the picture gets,
+#                  is required: what the picture shows, in a sentence, with
+#                  no '"', '[' or ']'.
 #
 # A line starting with "@@" is copied with one "@" removed; any other line
 # starting with "@" and a lower-case letter is an error (a mistyped
 # directive); every other line is copied as it is.
+#
+# TUTORIAL_IN and TUTORIAL_OUT name other files than tutorial.md.in and
+# tutorial.md, to try a directive on a small file; --check then writes to
+# build/ a file of TUTORIAL_OUT's name.
 #
 # The check masks numbers: inside ```console blocks every run of digits
 # compares equal (PIDs, inode numbers, namespace ids differ from run to run);
@@ -34,6 +46,8 @@ set -eu
 if [ "${BOXSTEP_TUTORIAL_ENV:-}" != clean ]; then
     exec env -i BOXSTEP_TUTORIAL_ENV=clean LC_ALL=C HOME=/root \
         PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin \
+        TUTORIAL_IN="${TUTORIAL_IN:-tutorial.md.in}" \
+        TUTORIAL_OUT="${TUTORIAL_OUT:-tutorial.md}" \
         sh "$0" "$@"
 fi
 unset BOXSTEP_TUTORIAL_ENV
@@ -56,9 +70,9 @@ fi
 # Seconds a session may take before the script gives up on it.
 RUN_TIMEOUT=60
 
-IN=tutorial.md.in
-OUT=tutorial.md
-CHECK_OUT=build/tutorial.md
+IN=$TUTORIAL_IN
+OUT=$TUTORIAL_OUT
+CHECK_OUT=build/${OUT##*/}
 prog=tools/tutorial.sh
 
 die() {
@@ -79,7 +93,7 @@ case $#:${1-} in
 esac
 
 if [ ! -f "$IN" ] || [ ! -d steps ]; then
-    die "run me from the top of the boxstep repository"
+    die "no $IN: run me from the top of the boxstep repository"
 fi
 [ "$(id -u)" = 0 ] ||
     die "the sessions run containers and need root: sudo make tutorial"
@@ -130,6 +144,38 @@ emit_run() {
     [ "$status" -eq 0 ] || echo "[exit status $status]"
 }
 
+# @picture NAME "ALT": draws (or checks) the picture, then links it.
+emit_picture() {
+    set -- "${1# }"
+    name=${1%% *}
+    alt=${1#"$name"}
+    alt=${alt# }
+    case $name in
+    "" | *[!a-z0-9-]* | -*)
+        die "$IN:$lineno: usage: @picture NAME \"ALT\", NAME of a-z, 0-9, -"
+        ;;
+    esac
+    case $alt in
+    '""' | *'"'*'"'*'"'* | *[][]*)
+        die "$IN:$lineno: @picture $name: ALT must be a sentence, with no" \
+            "'\"', '[' or ']' inside its quotes"
+        ;;
+    '"'*'"')
+        alt=${alt#\"}
+        alt=${alt%\"}
+        ;;
+    *) die "$IN:$lineno: usage: @picture NAME \"ALT\" (ALT in double quotes)" ;;
+    esac
+    if $check; then
+        tools/pictures.sh check "$name" >&2 ||
+            die "$IN:$lineno: picture $name is not up to date (above)"
+    else
+        tools/pictures.sh draw "$name" >&2 ||
+            die "$IN:$lineno: could not draw picture $name (above)"
+    fi
+    printf '![%s](pictures/%s.svg)\n' "$alt" "$name"
+}
+
 generate() {
     cat <<'EOF'
 <!-- Generated from tutorial.md.in by `make tutorial` (tools/tutorial.sh)
@@ -161,6 +207,7 @@ EOF
             set +f
             emit_diff "$@"
             ;;
+        @picture | '@picture '*) emit_picture "${line#@picture}" ;;
         @@*) printf '%s\n' "${line#@}" ;;
         @[a-z]*) die "$IN:$lineno: unknown directive: $line" ;;
         *) printf '%s\n' "$line" ;;
