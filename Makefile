@@ -9,6 +9,11 @@
 #   make check-diffs  fail when a step's diff does more than add
 #   make format-check fail when a file is not clang-formatted
 #   make tutorial     regenerate tutorial.md (root); tutorial-check in CI
+#   make pictures     redraw the tutorial's pictures; pictures-check in CI
+#   make matrix       every isolation property on every step (root); in CI;
+#                     matrix-record keeps it for the tutorial (recorded/)
+#   make exercise STEP=NN  a step with its layer taken out, to write
+#   make grade STEP=NN STEP_BIN=path  a student's step, test by test (root)
 #   make doctor       can this machine run the steps? (a preflight table)
 #   make vm           a shell in the lab VM (cgroup v2 only); vm-test in CI
 #   make DEBUG=1      dynamic, -O0 builds for valgrind and gdb

@@ -1,25 +1,33 @@
 #!/bin/sh
-# tools/matrix-picture.sh FILE.tsv: the Graphviz source of a picture of
-# the property x step matrix, on stdout. Draw it with
+# tools/matrix-picture.sh FILE.tsv: the Graphviz source of the picture
+# "matrix", the isolation matrix at a glance, on stdout. tools/pictures.sh
+# draws it from the recorded matrix, recorded/matrix.tsv; by hand:
 #
 #     tools/matrix-picture.sh build/matrix.tsv | tools/pictures.sh svg >FILE.svg
 #
-# FILE.tsv is tab-separated: a header line "property first_step 00 01 ...",
-# the steps' numbers after the first two fields, then one line per
-# isolation property: its name, the step whose test first expects it to
-# hold, and one verdict per step of the header:
+# FILE.tsv is what tools/matrix.sh writes (its format is at write_tsv
+# there): a header line "property suite first_step last_step 00-fork
+# 01-uts ...", tab-separated, then one line per isolation property: its
+# name, its suite (04-mount), the step that brings it, the last step it
+# holds on ("-": every later one), and one cell per step of the header:
 #
-#   held     the property held
-#   leaked   the check observed the leak
-#   failed   the check itself failed, or could not run
-#   skipped  this machine cannot run the check
-#   -        not run (a step before the property's control)
+#   held, leaked               what the check saw, as the suites expect
+#   held-by-design, ...        after last_step, where a later layer
+#                              changes the property on purpose
+#   held-contradicts, leaked-contradicts
+#                              not what the suites expect: a suite fails
+#   error, skipped             the check failed; this machine cannot run it
 #
-# The harness expects "leaked" on the step before first_step (the control,
-# which shows the check can fail) and "held" from first_step on. A verdict
-# as expected is drawn blue (held) or grey (leaked); one that is not, red;
-# the first_step column has a thick border. Exit 1 on a malformed line,
-# with its number; 2 on a usage error.
+# The picture is one row per suite, not per property: the properties of a
+# suite are listed small in its first cell, and each step's cell says what
+# their checks saw, "held" or "leak" when they all agree, else a count of
+# each. A row per property would not fit a page (tools/pictures.sh allows
+# 1000 px; 34 properties need more), and the staircase, a suite's row
+# turning from leak to held at its own step, is what the picture is for;
+# the table in the tutorial has every cell. Held is blue, leak grey, a
+# verdict by design pale orange, a contradiction or an error red, a skip
+# yellow; each suite's own step has a thick border. Exit 1 on a malformed
+# line, with its number; 2 on a usage error.
 set -eu
 LC_ALL=C
 export LC_ALL
@@ -49,65 +57,128 @@ awk -F '\t' -v file="$1" -v prog="$prog" '
     function cell(attrs, text) {
         return "<TD " attrs ">" text "</TD>"
     }
-    # The cell of one verdict: its colour says whether it is expected.
-    function verdict_cell(v, step, first,   expect, attrs, text) {
-        expect = step + 0 >= first + 0 ? "held" : \
-            step + 0 == first - 1 ? "leaked" : "-"
-        attrs = step == first ? "BORDER=\"3\" COLOR=\"#b45f06\" " : ""
-        if (v == "-" && expect == "-")
-            return cell(attrs "BGCOLOR=\"white\"", "")
-        if (v == expect)
-            return cell(attrs "BGCOLOR=\"" (v == "held" ? "#cfe2f3" : "#e6e6e6") "\"", v)
-        if (v == "skipped")
-            return cell(attrs "BGCOLOR=\"#fff2cc\"", "skipped")
-        text = v == "-" ? "not run" : toupper(v)
-        return cell(attrs "BGCOLOR=\"#ea9999\"", "<B>" text "</B>")
+    # A verdict as the table of make matrix shows it.
+    function shown(v) {
+        if (v == "held") return "held"
+        if (v == "leaked") return "leak"
+        if (v == "held-by-design") return "(held)"
+        if (v == "leaked-by-design") return "(leak)"
+        if (v == "held-contradicts") return "HELD!"
+        if (v == "leaked-contradicts") return "LEAK!"
+        if (v == "error") return "ERROR"
+        if (v == "skipped") return "skip"
+        return ""
     }
     FNR == 1 {
-        if ($1 != "property" || $2 != "first_step" || NF < 3)
-            fail("the header must be \"property<TAB>first_step<TAB>00<TAB>01...\"")
-        for (i = 3; i <= NF; i++) {
-            if ($i !~ /^[0-9][0-9]$/)
-                fail("header field " i ", \"" $i "\", is not a step number such as 03")
+        if ($1 != "property" || $2 != "suite" || $3 != "first_step" ||
+            $4 != "last_step" || NF < 5)
+            fail("the header must be \"property<TAB>suite<TAB>first_step<TAB>last_step<TAB>00-name...\"")
+        for (i = 5; i <= NF; i++) {
+            if ($i !~ /^[0-9][0-9]-[a-z0-9-]+$/)
+                fail("header field " i ", \"" $i "\", is not a step such as 03-pid")
             step[i] = $i
         }
-        nsteps = NF
+        nf = NF
         next
     }
     /^[ \t]*$/ { next }
     {
-        if (NF != nsteps)
-            fail(sprintf("%d fields, the header has %d", NF, nsteps))
-        if ($2 !~ /^[0-9][0-9]$/)
-            fail("first_step \"" $2 "\" is not a step number such as 03")
-        row = "<TR>" cell("ALIGN=\"LEFT\"", esc($1))
-        for (i = 3; i <= NF; i++) {
-            if ($i !~ /^(held|leaked|failed|skipped|-)$/)
-                fail("verdict \"" $i "\" for step " step[i] " is not held, leaked, failed, skipped or -")
-            row = row verdict_cell($i, step[i], $2)
+        if (NF != nf)
+            fail(sprintf("%d fields, the header has %d", NF, nf))
+        if ($3 !~ /^[0-9][0-9]$/)
+            fail("first_step \"" $3 "\" is not a step number such as 03")
+        if (!($2 in row)) {
+            row[$2] = ++nrows
+            suite[nrows] = $2
+            first[nrows] = $3
         }
-        rows[++nrows] = row "</TR>"
+        r = row[$2]
+        if ($3 != first[r])
+            fail("property " $1 " of " $2 " has first_step " $3 ", the suite" \
+                 "\047" "s others " first[r])
+        names[r] = names[r] (names[r] == "" ? "" : " ") $1
+        nprops[r]++
+        for (i = 5; i <= NF; i++) {
+            s = shown($i)
+            if (s == "")
+                fail("cell \"" $i "\" for step " step[i] " is not held, leaked, held-by-design, leaked-by-design, held-contradicts, leaked-contradicts, error or skipped")
+            if (!((r, i, s) in count))
+                kinds[r, i] = kinds[r, i] " " s
+            count[r, i, s]++
+        }
+    }
+    # The properties of row r, a few a line, in the mono font.
+    function name_lines(r,   n, w, i, line, out) {
+        n = split(names[r], w, " ")
+        line = ""
+        out = ""
+        for (i = 1; i <= n; i++) {
+            if (line != "" && length(line) + 1 + length(w[i]) > 26) {
+                out = out line "<BR ALIGN=\"LEFT\"/>"
+                line = ""
+            }
+            line = line (line == "" ? "" : " ") w[i]
+        }
+        return out line "<BR ALIGN=\"LEFT\"/>"
+    }
+    # The cell of row r, step column i.
+    function verdict_cell(r, i,   n, k, j, text, colour, attrs, s) {
+        n = split(substr(kinds[r, i], 2), k, " ")
+        colour = ""
+        for (j = 1; j <= n; j++) {
+            s = k[j]
+            if (s ~ /!$/ || s == "ERROR")
+                colour = "#ea9999"
+            else if (s == "skip" && colour != "#ea9999")
+                colour = "#fff2cc"
+        }
+        if (colour == "")
+            colour = n > 1 || k[1] ~ /^\(/ ? "#fce5cd" : \
+                k[1] == "held" ? "#cfe2f3" : "#e6e6e6"
+        if (n == 1)
+            text = k[1]
+        else
+            for (j = 1; j <= n; j++)
+                text = text (j > 1 ? "<BR/>" : "") count[r, i, k[j]] " " k[j]
+        text = esc(text)
+        if (colour == "#ea9999")
+            text = "<B>" text "</B>"
+        attrs = "BGCOLOR=\"" colour "\""
+        if (substr(step[i], 1, 2) == first[r])
+            attrs = attrs " BORDER=\"3\" COLOR=\"#b45f06\""
+        return cell(attrs, text)
     }
     END {
         if (failed)
             exit 1
         if (nrows == 0)
             fail("no property lines after the header")
-        print "// matrix: each isolation property against each step, drawn by"
+        small = "<FONT POINT-SIZE=\"12\">"
+        mono = "<FONT FACE=\"DejaVu Sans Mono,Menlo,Consolas,monospace\" POINT-SIZE=\"10\">"
+        print "// matrix: the isolation matrix, one row per suite, drawn by"
         print "// tools/matrix-picture.sh from " file "."
         print "digraph \"matrix\" {"
         print "    graph [fontname=\"DejaVu Sans,Verdana,sans-serif\", pad=\"0.2\"];"
         print "    node [shape=plaintext, fontname=\"DejaVu Sans,Verdana,sans-serif\", fontsize=14];"
         print "    matrix [label=<"
         print "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"3\" CELLPADDING=\"5\" COLOR=\"#666666\">"
-        head = "<TR>" cell("BORDER=\"0\" ALIGN=\"LEFT\"", "<B>property</B>")
-        for (i = 3; i <= nsteps; i++)
-            head = head cell("BORDER=\"0\"", "<B>" step[i] "</B>")
+        head = "<TR>" cell("BORDER=\"0\" ALIGN=\"LEFT\" VALIGN=\"BOTTOM\"", "<B>suite</B>, properties")
+        for (i = 5; i <= nf; i++)
+            head = head cell("BORDER=\"0\" VALIGN=\"BOTTOM\"", "<B>" substr(step[i], 1, 2) "</B><BR/>" small esc(substr(step[i], 4)) "</FONT>")
+        print "<TR>" cell("COLSPAN=\"" (nf - 3) "\" BORDER=\"0\"", "<B>The isolation matrix</B>: what each suite" "\047" "s checks saw on each step") "</TR>"
         print head "</TR>"
-        for (r = 1; r <= nrows; r++)
-            print rows[r]
-        span = "COLSPAN=\"" (nsteps - 2) "\" BORDER=\"0\" ALIGN=\"LEFT\""
-        print "<TR>" cell("BORDER=\"0\"", "") cell(span, "<FONT POINT-SIZE=\"12\">blue: held; grey: leaked, on the control<BR ALIGN=\"LEFT\"/>red: not as expected; yellow: skipped<BR ALIGN=\"LEFT\"/>thick border: the first step that must hold<BR ALIGN=\"LEFT\"/></FONT>") "</TR>"
+        for (r = 1; r <= nrows; r++) {
+            line = "<TR>" cell("ALIGN=\"LEFT\" BALIGN=\"LEFT\"", "<B>" esc(suite[r]) "</B>" small ", " nprops[r] "</FONT><BR/>" mono name_lines(r) "</FONT>")
+            for (i = 5; i <= nf; i++)
+                line = line verdict_cell(r, i)
+            print line "</TR>"
+        }
+        key = "COLSPAN=\"" (nf - 4) "\" BORDER=\"0\" ALIGN=\"LEFT\" BALIGN=\"LEFT\""
+        print "<TR>" cell("BORDER=\"0\" ALIGN=\"LEFT\" VALIGN=\"TOP\"", small "key:</FONT>") \
+            cell(key, small "blue: held; grey: leak, the layer is missing<BR/>" \
+                 "thick border: the step that brings the suite<BR/>" \
+                 "pale orange: (held), (leak), by design, or a mix<BR/>" \
+                 "red: HELD!, LEAK!, ERROR; yellow: skip</FONT>") "</TR>"
         print "</TABLE>>];"
         print "}"
     }

@@ -19,7 +19,13 @@
 #   pictures/NAME.dot  a Graphviz file, written by hand;
 #   step-NN            what step NN isolates: tools/step-picture.sh NN
 #                      writes it from the clone flags in steps/NN-*/main.c,
-#                      so there is one per step and none to keep up to date.
+#                      so there is one per step and none to keep up to date;
+#   matrix             the isolation matrix: tools/matrix-picture.sh writes
+#                      it from the recorded matrix, recorded/matrix.tsv
+#                      (sudo make matrix-record), when that file exists.
+#                      The recording, not the code, is its source: the
+#                      check compares the SVG with what the committed
+#                      recording draws, and never runs make matrix.
 #
 # The SVG is committed (tutorial.md is read on GitHub, where nothing is
 # generated), so the same source must give the same bytes on any machine
@@ -57,15 +63,17 @@
 # installs them). Exit 0 when done, 1 when a picture is invalid, too big
 # or out of date, 2 on a usage error.
 #
-# Two variables point it at other directories, to test it:
+# Three variables point it at other directories, to test it:
 #   PICTURES_DIR    the sources and the committed SVGs (default: pictures)
 #   PICTURES_BUILD  where check draws (default: build/pictures)
+#   RECORDED_DIR    the recorded matrix, matrix.tsv (default: recorded)
 set -eu
 LC_ALL=C
 export LC_ALL
 
 PICTURES_DIR=${PICTURES_DIR:-pictures}
 PICTURES_BUILD=${PICTURES_BUILD:-build/pictures}
+RECORDED_DIR=${RECORDED_DIR:-recorded}
 MAX_WIDTH_PX=800
 MAX_HEIGHT_PX=1000
 MIN_FONT_PT=10
@@ -82,7 +90,8 @@ usage() {
     exit 2
 }
 
-# Each picture's name: the hand-written sources, then one per step.
+# Each picture's name: the hand-written sources, one per step, then the
+# matrix when it is recorded.
 names() {
     all_names | awk '!seen[$0]++'
 }
@@ -98,6 +107,7 @@ all_names() {
         dir=${dir#steps/}
         echo "step-${dir%%-*}"
     done
+    [ ! -f "$RECORDED_DIR/matrix.tsv" ] || echo matrix
 }
 
 # source NAME: prints the Graphviz source of picture NAME.
@@ -108,7 +118,14 @@ source_of() {
     fi
     case $1 in
     step-[0-9][0-9]) "$tools/step-picture.sh" "${1#step-}" ;;
-    *) die "no picture $1: no $PICTURES_DIR/$1.dot, and it is not step-NN" ;;
+    matrix)
+        [ -f "$RECORDED_DIR/matrix.tsv" ] ||
+            die "no picture matrix: no $RECORDED_DIR/matrix.tsv: run" \
+                "'sudo make matrix-record'"
+        "$tools/matrix-picture.sh" "$RECORDED_DIR/matrix.tsv"
+        ;;
+    *) die "no picture $1: no $PICTURES_DIR/$1.dot, and it is not step-NN" \
+        "or matrix" ;;
     esac
 }
 

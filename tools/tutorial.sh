@@ -9,7 +9,7 @@
 # Runs as root from the top of the repository, after make: the sessions run
 # the step binaries in build/.
 #
-# tutorial.md.in is Markdown plus two directives, each alone on a line:
+# tutorial.md.in is Markdown plus four directives, each alone on a line:
 #
 #   @diff NN MM    a ```diff block: what step MM adds to step NN, as make diff
 #                  shows it (tools/step-diff.sh): the new layer file first,
@@ -23,11 +23,26 @@
 #   @picture NAME "ALT"
 #                  a picture: "![ALT](pictures/NAME.svg)". tools/pictures.sh
 #                  draws pictures/NAME.svg from its source, pictures/NAME.dot
-#                  or, for step-NN, the step's code; --check draws it into
+#                  or, for step-NN, the step's code, or, for matrix, the
+#                  recorded matrix (recorded/matrix.tsv); --check draws it into
 #                  build/pictures/ and fails when the committed SVG differs.
 #                  ALT, the text a reader who cannot see the picture gets,
 #                  is required: what the picture shows, in a sentence, with
 #                  no '"', '[' or ']'.
+#   @recorded FILE "COMMAND"
+#                  a recording: what COMMAND printed or wrote once, kept in
+#                  FILE (a path from the top of the repository, committed),
+#                  for a command no session can replay: one that takes
+#                  minutes, or needs root outside the sandbox. First a line
+#                  in italics that says so ("Recorded with `COMMAND`, kept
+#                  in [`FILE`](FILE): `make tutorial-check` does not run it
+#                  again."), then FILE verbatim: as Markdown when it ends
+#                  in .md, else in a ``` block. --check includes the
+#                  committed FILE as it is, so the check stays
+#                  deterministic; refreshing FILE is the job of whatever
+#                  wrote it (sudo make matrix-record, for recorded/). The
+#                  COMMAND is required, in double quotes, with no '"' or
+#                  '`' inside.
 #
 # A line starting with "@@" is copied with one "@" removed; any other line
 # starting with "@" and a lower-case letter is an error (a mistyped
@@ -176,6 +191,45 @@ emit_picture() {
     printf '![%s](pictures/%s.svg)\n' "$alt" "$name"
 }
 
+# @recorded FILE "COMMAND": the note, then the committed recording.
+emit_recorded() {
+    set -- "${1# }"
+    file=${1%% *}
+    command=${1#"$file"}
+    command=${command# }
+    case $command in
+    '""' | *'"'*'"'*'"'* | *'`'*)
+        die "$IN:$lineno: @recorded $file: COMMAND must be a command line," \
+            "with no '\"' or '\`' inside its quotes"
+        ;;
+    '"'*'"')
+        command=${command#\"}
+        command=${command%\"}
+        ;;
+    *) die "$IN:$lineno: usage: @recorded FILE \"COMMAND\" (in quotes)" ;;
+    esac
+    case $file in
+    "" | /* | *..*)
+        die "$IN:$lineno: @recorded: FILE must be a path inside the" \
+            "repository, such as recorded/matrix.md"
+        ;;
+    esac
+    [ -f "$file" ] ||
+        die "$IN:$lineno: no $file: record it ($command) and commit it"
+    # shellcheck disable=SC2016 # the backquotes are Markdown's
+    printf '*Recorded with `%s`, kept in [`%s`](%s): `make tutorial-check`' \
+        "$command" "$file" "$file"
+    printf ' does not run it again.*\n\n'
+    case $file in
+    *.md) cat "$file" ;;
+    *)
+        echo '```'
+        cat "$file"
+        echo '```'
+        ;;
+    esac
+}
+
 generate() {
     cat <<'EOF'
 <!-- Generated from tutorial.md.in by `make tutorial` (tools/tutorial.sh)
@@ -208,6 +262,7 @@ EOF
             emit_diff "$@"
             ;;
         @picture | '@picture '*) emit_picture "${line#@picture}" ;;
+        @recorded | '@recorded '*) emit_recorded "${line#@recorded}" ;;
         @@*) printf '%s\n' "${line#@}" ;;
         @[a-z]*) die "$IN:$lineno: unknown directive: $line" ;;
         *) printf '%s\n' "$line" ;;
