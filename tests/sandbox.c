@@ -550,11 +550,42 @@ sandbox_outer(int (*fn)(void *), void *arg, const char *cgroup, bool check)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
+/* Whether no process is left anywhere in the cgroup tree at dir. */
+static bool
+cgroup_tree_empty(const char *dir)
+{
+    char path[PATH_MAX];
+    struct dirent *e;
+    bool empty = true;
+    int pid;
+    FILE *f;
+    DIR *d;
+
+    snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+    if ((f = fopen(path, "re"))) {
+        empty = fscanf(f, "%d", &pid) != 1;
+        fclose(f);
+    }
+    d = opendir(dir);
+    while (empty && d && (e = readdir(d))) {
+        if (e->d_type != DT_DIR || e->d_name[0] == '.')
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        empty = cgroup_tree_empty(path);
+    }
+    if (d)
+        closedir(d);
+    return empty;
+}
+
 /*
  * A harness killed from outside (Ctrl-C on make test, a timeout(1)) could
  * not remove its cgroups: the next run does. They are named after the
- * runner's PID; those whose runner is gone are removed, thawed and emptied
- * first. A PID reused since is left alone: erring on the safe side.
+ * runner's PID; those whose runner is gone are removed. A runner in
+ * another PID namespace is not seen either (make test run inside make
+ * sandbox sees none of the sandbox's): so a cgroup that still holds a
+ * process is left alone. So is one whose PID was reused since: erring on
+ * the safe side.
  */
 static void
 remove_stale_cgroups(void)
@@ -576,7 +607,8 @@ remove_stale_cgroups(void)
                      2) &&
                 kill(pid, 0) == -1 && errno == ESRCH) {
                 snprintf(path, sizeof(path), "%s/%s", m[i].path, e->d_name);
-                remove_cgroup_tree(path);
+                if (cgroup_tree_empty(path))
+                    remove_cgroup_tree(path);
             }
         }
         if (d)
