@@ -105,6 +105,15 @@ vreport(const char *tag, const char *fmt, va_list ap)
     fprintf(stderr, "\n");
 }
 
+/* Prints "TAG: why" and ends the check's process with status. */
+__attribute__((noreturn)) static void
+end_check(const char *tag, int status, const char *fmt, va_list ap)
+{
+    vreport(tag, fmt, ap);
+    fflush(NULL);
+    _exit(status);
+}
+
 /* Reports why the check failed, and ends the check's process. */
 void
 fail_check(const char *fmt, ...)
@@ -112,10 +121,7 @@ fail_check(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vreport("FAIL", fmt, ap);
-    va_end(ap);
-    fflush(NULL);
-    _exit(1);
+    end_check("FAIL", 1, fmt, ap);
 }
 
 /* Reports why the check cannot run here, and ends the check's process. */
@@ -125,10 +131,7 @@ skip_check(const char *fmt, ...)
     va_list ap;
 
     va_start(ap, fmt);
-    vreport("SKIP", fmt, ap);
-    va_end(ap);
-    fflush(NULL);
-    _exit(CHECK_SKIPPED);
+    end_check("SKIP", CHECK_SKIPPED, fmt, ap);
 }
 
 /* ---- running commands ---- */

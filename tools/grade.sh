@@ -24,7 +24,6 @@
 set -u
 step=$1
 summary=${2:-/dev/null}
-build=${BOXSTEP_BUILD:-build}
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 

@@ -159,6 +159,24 @@ emit_run() {
     [ "$status" -eq 0 ] || echo "[exit status $status]"
 }
 
+# unquote DIRECTIVE WHAT TEXT FORBIDDEN NAMED: TEXT without its double
+# quotes, in $unquoted; dies when TEXT is not one non-empty quoted string,
+# or holds a character of FORBIDDEN (a bracket expression, such as [][]),
+# which NAMED names for the reader.
+unquote() {
+    case $3 in
+    '""' | *'"'*'"'*'"'* | *$4*)
+        die "$IN:$lineno: @$1: $2 must be non-empty, in double quotes, with" \
+            "no '\"' or $5 inside"
+        ;;
+    '"'*'"')
+        unquoted=${3#\"}
+        unquoted=${unquoted%\"}
+        ;;
+    *) die "$IN:$lineno: @$1: $2 goes in double quotes" ;;
+    esac
+}
+
 # @picture NAME "ALT": draws (or checks) the picture, then links it.
 emit_picture() {
     set -- "${1# }"
@@ -170,17 +188,8 @@ emit_picture() {
         die "$IN:$lineno: usage: @picture NAME \"ALT\", NAME of a-z, 0-9, -"
         ;;
     esac
-    case $alt in
-    '""' | *'"'*'"'*'"'* | *[][]*)
-        die "$IN:$lineno: @picture $name: ALT must be a sentence, with no" \
-            "'\"', '[' or ']' inside its quotes"
-        ;;
-    '"'*'"')
-        alt=${alt#\"}
-        alt=${alt%\"}
-        ;;
-    *) die "$IN:$lineno: usage: @picture NAME \"ALT\" (ALT in double quotes)" ;;
-    esac
+    unquote "picture $name" ALT "$alt" '[][]' "'[' or ']'"
+    alt=$unquoted
     if $check; then
         tools/pictures.sh check "$name" >&2 ||
             die "$IN:$lineno: picture $name is not up to date (above)"
@@ -197,17 +206,8 @@ emit_recorded() {
     file=${1%% *}
     command=${1#"$file"}
     command=${command# }
-    case $command in
-    '""' | *'"'*'"'*'"'* | *'`'*)
-        die "$IN:$lineno: @recorded $file: COMMAND must be a command line," \
-            "with no '\"' or '\`' inside its quotes"
-        ;;
-    '"'*'"')
-        command=${command#\"}
-        command=${command%\"}
-        ;;
-    *) die "$IN:$lineno: usage: @recorded FILE \"COMMAND\" (in quotes)" ;;
-    esac
+    unquote "recorded $file" COMMAND "$command" '[`]' "'\`'"
+    command=$unquoted
     case $file in
     "" | /* | *..*)
         die "$IN:$lineno: @recorded: FILE must be a path inside the" \
