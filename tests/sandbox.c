@@ -578,14 +578,23 @@ cgroup_tree_empty(const char *dir)
     return empty;
 }
 
+/* The inode of this process's PID namespace: what tells two apart. */
+static unsigned long
+pid_namespace(void)
+{
+    struct stat st;
+
+    return stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
+}
+
 /*
  * A harness killed from outside (Ctrl-C on make test, a timeout(1)) could
  * not remove its cgroups: the next run does. They are named after the
- * runner's PID; those whose runner is gone are removed. A runner in
- * another PID namespace is not seen either (make test run inside make
- * sandbox sees none of the sandbox's): so a cgroup that still holds a
- * process is left alone. So is one whose PID was reused since: erring on
- * the safe side.
+ * runner's PID namespace and PID; those whose runner is gone are removed,
+ * once empty. A PID means something only in its namespace: the cgroups
+ * of a runner in another one (make test run inside make sandbox, or the
+ * make sandbox around it) are left alone. So is one whose PID was reused
+ * since: erring on the safe side.
  */
 static void
 remove_stale_cgroups(void)
@@ -599,13 +608,15 @@ remove_stale_cgroups(void)
         DIR *d = opendir(m[i].path);
 
         while (d && (e = readdir(d))) {
+            unsigned long pidns;
             int pid, counter;
 
-            if ((sscanf(e->d_name, "boxstep-harness-%d-%d", &pid, &counter) ==
-                     2 ||
-                 sscanf(e->d_name, "boxstep-test-%d-%d", &pid, &counter) ==
-                     2) &&
-                kill(pid, 0) == -1 && errno == ESRCH) {
+            if ((sscanf(e->d_name, "boxstep-harness-%lu-%d-%d", &pidns, &pid,
+                        &counter) == 3 ||
+                 sscanf(e->d_name, "boxstep-test-%lu-%d-%d", &pidns, &pid,
+                        &counter) == 3) &&
+                pidns == pid_namespace() && kill(pid, 0) == -1 &&
+                errno == ESRCH) {
                 snprintf(path, sizeof(path), "%s/%s", m[i].path, e->d_name);
                 if (cgroup_tree_empty(path))
                     remove_cgroup_tree(path);
@@ -649,9 +660,10 @@ make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
         return -1;
     }
     counter++;
-    snprintf(cgroup, len, "%s/boxstep-harness-%d-%d", root, (int)getpid(),
-             counter);
-    snprintf(parent, plen, "boxstep-test-%d-%d", (int)getpid(), counter);
+    snprintf(cgroup, len, "%s/boxstep-harness-%lu-%d-%d", root, pid_namespace(),
+             (int)getpid(), counter);
+    snprintf(parent, plen, "boxstep-test-%lu-%d-%d", pid_namespace(),
+             (int)getpid(), counter);
     snprintf(dir, sizeof(dir), "%s/%s", root, parent);
     if (make_pids_cgroup(cgroup) == -1)
         return -1;
