@@ -21,6 +21,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "boxstep.h"
 #include "harness.h"
 
 /* The shell of --interactive: no rc file, a prompt that says where. */
@@ -55,6 +56,13 @@ exec_command(void *arg)
 static int
 exec_interactive(void *arg)
 {
+    /* What make sandbox's make left: a make run inside would see it. */
+    static const char *const make_vars[] = {"MAKELEVEL",    "MAKEFLAGS",
+                                            "MFLAGS",       "MAKEOVERRIDES",
+                                            "MAKE_TERMOUT", "MAKE_TERMERR"};
+
+    for (size_t i = 0; i < ARRAY_SIZE(make_vars); i++)
+        unsetenv(make_vars[i]);
     setenv("PS1", "boxstep-sandbox:\\w# ", 1);
     return run_command(arg);
 }

@@ -234,9 +234,12 @@ mkdir -p "$(dirname "$dir")"
 cp -R "$out" "$dir"
 "${MAKE:-make}" --no-print-directory -C "$top" exercise-build EXERCISE="$dir"
 todo=$(cat "$dir"/*.c "$dir"/*.h | grep -c "TODO($step)" || true)
+[ "$todo" = 1 ] && comments=comment || comments=comments
+echo "$shown: step $step without its layer, $todo TODO($step) $comments" \
+    "where it goes:"
 cat <<EOF
-$shown: step $step without its layer, $todo TODO($step) comments where it goes.
-  grep -n 'TODO($step)' $shown/*.[ch]     what to write
-  make -C $shown                    build $shown/$name
-  sudo make grade STEP=$step STEP_BIN=$shown/$name
+  what to write:  grep -n 'TODO($step)' $shown/*.[ch]
+  build:          make -C $shown
+  grade:          sudo make grade STEP=$step STEP_BIN=$shown/$name
+                  (in make sandbox you are root already: no sudo)
 EOF

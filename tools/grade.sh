@@ -34,6 +34,9 @@ echo "Grading $BOXSTEP_STEP_BIN as step $step (running every suite)..."
 # notes each test's first step: "hostname__step01__isolated" and
 # "hostname__step02__isolated" make 01 the first of "hostname isolated".
 awk -v step="$step" -v summary="$summary" '
+    function shorten(text) {
+        return length(text) > 110 ? substr(text, 1, 107) "..." : text
+    }
     NR == FNR {
         if (/^\[ RUN      \] / && split($4, part, "__") == 3 &&
             part[3] != "leaks") {
@@ -44,10 +47,16 @@ awk -v step="$step" -v summary="$summary" '
         }
         next
     }
-    /^\[ RUN      \] / { name = $4; reason = ""; next }
+    /^\[ RUN      \] / { name = $4; reason = ""; more = 0; next }
+    # A reason that ends in ":" goes on with what the check saw, on the
+    # lines after it: its first line joins the reason.
+    more && !/^\[/ && !/^ERROR: / && NF {
+        reason = shorten(reason " " $0)
+        more = 0
+    }
     /^    (FAIL|SKIP): / && name != "" && reason == "" {
-        reason = substr($0, 11)
-        if (length(reason) > 90) reason = substr(reason, 1, 87) "..."
+        reason = shorten(substr($0, 11))
+        more = reason ~ /:$/
     }
     /^\[       OK \] / || /^\[  FAILED  \] [a-z]/ || /^\[  SKIPPED \] [a-z]/ {
         # Controls of later steps ("__leaks") are not this step'"'"'s job.
@@ -68,7 +77,9 @@ awk -v step="$step" -v summary="$summary" '
             verdict = (kind == "property") ? "held" : "ok"
         else if (reason ~ / leaked on /)
             verdict = "LEAKED"
-        else if (reason ~ /status|did not start|cannot|timed out|no such|set-up/)
+        # The check could not run the binary or observe it: not a verdict
+        # on what the binary did (a wrong exit status is FAILED).
+        else if (reason ~ /did not start|cannot |timed out|set-up|: status -?[0-9]+:/)
             verdict = "could not run"
         else
             verdict = "FAILED"
