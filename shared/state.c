@@ -2,7 +2,9 @@
  * state.c: the state directory, /run/boxstep, where concurrent runs keep
  * what they share: one record per running container.
  *
- * A record is a file named after the runtime's PID, one key=value a line:
+ * A record is a file named after the runtime's PID namespace and PID,
+ * PIDNS-PID (a PID means something only in its namespace, and runs in
+ * two namespaces may share /run), one key=value a line:
  *
  *     start=1234567
  *     pidns=4026531836
@@ -44,7 +46,7 @@
 const char *state_dir = "/run/boxstep";
 
 static int lock_fd = -1;
-static pid_t own_pid; /* this runtime's record, once made; or 0 */
+static char own_name[48]; /* this runtime's record, PIDNS-PID; or "" */
 static state_release_fn *const *own_releases; /* for this record */
 static char failed_call[PATH_MAX + 64];
 
@@ -110,7 +112,7 @@ state_unlock(void)
     if (lock_fd == -1)
         return 0;
     snprintf(path, sizeof(path), "%s/lock", state_dir);
-    if (!own_pid) {
+    if (!own_name[0]) {
         /* unlink(2) */
         if (trace_call(unlink(path), "unlink(\"%s\")", path) == -1)
             return failed("unlink(\"%s\")", path);
@@ -174,15 +176,15 @@ record_is_live(pid_t pid, const char *record)
            now == strtoull(start, NULL, 10);
 }
 
-/* Reads the record of pid into buf; -1 when it cannot. */
+/* Reads the record of that name into buf; -1 when it cannot. */
 static int
-read_record(pid_t pid, char *buf, size_t len)
+read_record(const char *name, char *buf, size_t len)
 {
     char path[PATH_MAX];
     ssize_t n;
     int fd;
 
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)pid);
+    snprintf(path, sizeof(path), "%s/%s", state_dir, name);
     if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
         return failed("open(\"%s\", O_RDONLY)", path);
     n = read(fd, buf, len - 1);
@@ -194,16 +196,16 @@ read_record(pid_t pid, char *buf, size_t len)
 }
 
 /*
- * Removes the record of pid, then calls each release function (a NULL
- * ends the list) for what its container left.
+ * Removes the record of that name, then calls each release function (a
+ * NULL ends the list) for what its container left.
  */
 static int
-release_record(pid_t pid, const char *record,
+release_record(const char *name, const char *record,
                state_release_fn *const releases[])
 {
     char path[PATH_MAX];
 
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)pid);
+    snprintf(path, sizeof(path), "%s/%s", state_dir, name);
     /* unlink(2) */
     if (trace_call(unlink(path), "unlink(\"%s\")", path) == -1)
         return failed("unlink(\"%s\")", path);
@@ -213,25 +215,29 @@ release_record(pid_t pid, const char *record,
 }
 
 /*
- * Calls visit(pid, record, arg) for each record of the directory, which
- * must be locked; a record's name is its runtime's PID.
+ * Calls visit(name, pid, record, arg) for each record of the directory,
+ * which must be locked; a record's name is PIDNS-PID.
  */
 static int
-each_record(int (*visit)(pid_t, const char *, void *), void *arg)
+each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
 {
     char record[RECORD_MAX];
     struct dirent *e;
-    int ret = 0;
+    int ret = 0, end;
     DIR *dir = opendir(state_dir);
 
     if (!dir)
         return failed("opendir(\"%s\")", state_dir);
     while (ret == 0 && (e = readdir(dir))) {
-        pid_t pid = atoi(e->d_name);
+        unsigned long pidns;
+        int pid;
 
-        if (pid <= 0 || read_record(pid, record, sizeof(record)) == -1)
+        end = 0;
+        if (sscanf(e->d_name, "%lu-%d%n", &pidns, &pid, &end) != 2 ||
+            e->d_name[end] || pid <= 0 ||
+            read_record(e->d_name, record, sizeof(record)) == -1)
             continue;
-        ret = visit(pid, record, arg);
+        ret = visit(e->d_name, pid, record, arg);
     }
     closedir(dir);
     return ret;
@@ -243,14 +249,14 @@ struct sweep {
 };
 
 static int
-release_if_stale(pid_t pid, const char *record, void *arg)
+release_if_stale(const char *name, pid_t pid, const char *record, void *arg)
 {
     struct sweep *sweep = arg;
 
     if (record_is_live(pid, record))
         return 0;
     sweep->count++;
-    return release_record(pid, record, sweep->releases);
+    return release_record(name, record, sweep->releases);
 }
 
 /*
@@ -271,10 +277,11 @@ struct visit_live {
 };
 
 static int
-visit_if_live(pid_t pid, const char *record, void *arg)
+visit_if_live(const char *name, pid_t pid, const char *record, void *arg)
 {
     struct visit_live *v = arg;
 
+    (void)name;
     if (record_is_live(pid, record))
         v->visit(record, v->arg);
     return 0;
@@ -304,10 +311,10 @@ close_own_record(void *unused)
         warn("%s", state_failed_call());
         return;
     }
-    if (own_pid && (read_record(own_pid, record, sizeof(record)) == -1 ||
-                    release_record(own_pid, record, own_releases) == -1))
+    if (own_name[0] && (read_record(own_name, record, sizeof(record)) == -1 ||
+                        release_record(own_name, record, own_releases) == -1))
         warn("%s", state_failed_call());
-    own_pid = 0;
+    own_name[0] = '\0';
     if (state_sweep(own_releases) == -1)
         warn("%s", state_failed_call());
     if (state_unlock() == -1)
@@ -327,7 +334,7 @@ int
 state_open_record(state_release_fn *const releases[])
 {
     unsigned long long start;
-    char path[PATH_MAX];
+    char path[PATH_MAX], name[sizeof(own_name)];
     pid_t pid = getpid();
     FILE *f;
 
@@ -340,14 +347,15 @@ state_open_record(state_release_fn *const releases[])
         return -1;
     if (process_start_time(pid, &start) == -1)
         return failed("process_start_time(%d)", (int)pid);
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)pid);
+    snprintf(name, sizeof(name), "%lu-%d", pid_namespace(), (int)pid);
+    snprintf(path, sizeof(path), "%s/%s", state_dir, name);
     /* fopen(3) "x": O_EXCL, a record is never overwritten. */
     if (!(f = fopen(path, "wxe")))
         return failed("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL)", path);
     fprintf(f, "start=%llu\npidns=%lu\n", start, pid_namespace());
     if (fclose(f) == EOF)
         return failed("write(\"%s\")", path);
-    own_pid = pid;
+    snprintf(own_name, sizeof(own_name), "%s", name);
     trace("open(\"%s\", O_CREAT|O_EXCL): start=%llu", path, start);
     return 0;
 }
@@ -359,10 +367,10 @@ state_record_set(const char *key, const char *value)
     char path[PATH_MAX];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)own_pid);
-    if (!own_pid)
+    snprintf(path, sizeof(path), "%s/%s", state_dir, own_name);
+    if (!own_name[0])
         errno = ENOENT;
-    if (!own_pid || !(f = fopen(path, "ae")))
+    if (!own_name[0] || !(f = fopen(path, "ae")))
         return failed("open(\"%s\", O_WRONLY|O_APPEND)", path);
     fprintf(f, "%s=%s\n", key, value);
     if (fclose(f) == EOF)

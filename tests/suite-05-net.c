@@ -90,7 +90,8 @@ net_default_route(const char *step)
             via = strchr(word, '@') + 1;
     if (!via)
         return false;
-    fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+        fail_check("socket(AF_INET): %s", strerror(errno));
     if (inet_pton(AF_INET, via, &gateway.sin_addr) != 1 ||
         bind(fd, (struct sockaddr *)&gateway, sizeof(gateway)) == -1)
         fail_check("the default route's gateway %s is not the host's end (%s)",

@@ -2036,16 +2036,34 @@ own_pid_namespace(void)
     return st.st_ino;
 }
 
+/* The path of the record of pid in PID namespace pidns: PIDNS-PID. */
+static char *
+record_path(char *buf, size_t len, pid_t pid, unsigned long pidns)
+{
+    snprintf(buf, len, "%s/%lu-%d", state_dir, pidns, (int)pid);
+    return buf;
+}
+
+/* Whether the record of pid in this PID namespace exists. */
+static const char *
+record_kept(pid_t pid, unsigned long pidns)
+{
+    char path[PATH_MAX + 32];
+
+    return exists(record_path(path, sizeof(path), pid, pidns)) ? "kept"
+                                                               : "gone";
+}
+
 /* A record as a runtime would have written it, for pid. */
 static void
 write_record(pid_t pid, unsigned long long start, unsigned long pidns,
              const char *fields)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_MAX + 32];
     FILE *f;
 
     mkdir(state_dir, 0700);
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)pid);
+    record_path(path, sizeof(path), pid, pidns);
     f = fopen(path, "we");
     assert_non_null(f);
     fprintf(f, "start=%llu\npidns=%lu\n%s", start, pidns, fields);
@@ -2090,7 +2108,7 @@ open_set_and_show(void *arg)
                 strerrorname_np(errno));
         return;
     }
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)getpid());
+    record_path(path, sizeof(path), getpid(), own_pid_namespace());
     read_text(path, text, sizeof(text));
     process_start_time(getpid(), &start);
     snprintf(value, sizeof(value), "start=%llu\npidns=%lu\n", start,
@@ -2125,7 +2143,7 @@ state_open_record__fields_then_exit__record_released_and_dir_gone(void **state)
 static void
 sweep_and_show(void *arg)
 {
-    char path[PATH_MAX];
+    char path[PATH_MAX + 32];
     unsigned long long start;
     pid_t parent = getppid();
     int swept;
@@ -2143,15 +2161,11 @@ sweep_and_show(void *arg)
         return;
     swept = state_sweep(note_releases);
     fprintf(stderr, "swept %d\n", swept);
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)parent);
-    fprintf(stderr, "live %s\n", exists(path) ? "kept" : "gone");
-    fprintf(stderr, "reused %s\n",
-            exists(in_tmp(path, "state/1")) ? "kept" : "gone");
-    fprintf(stderr, "elsewhere %s\n",
-            exists(in_tmp(path, "state/2")) ? "kept" : "gone");
-    unlink(in_tmp(path, "state/2"));
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)parent);
-    unlink(path);
+    fprintf(stderr, "live %s\n", record_kept(parent, own_pid_namespace()));
+    fprintf(stderr, "reused %s\n", record_kept(1, own_pid_namespace()));
+    fprintf(stderr, "elsewhere %s\n", record_kept(2, own_pid_namespace() + 1));
+    unlink(record_path(path, sizeof(path), 2, own_pid_namespace() + 1));
+    unlink(record_path(path, sizeof(path), parent, own_pid_namespace()));
     state_unlock();
 }
 
@@ -2180,8 +2194,6 @@ print_net(const char *record, void *arg)
 static void
 each_and_show(void *arg)
 {
-    char path[PATH_MAX];
-
     (void)arg;
     state_dir_in_tmp();
     write_record(1, 999999999999ULL, own_pid_namespace(), "net=reused\n");
@@ -2189,8 +2201,7 @@ each_and_show(void *arg)
         state_record_set("net", "mine") == -1)
         return;
     state_each(print_net, NULL);
-    fprintf(stderr, "reused %s\n",
-            exists(in_tmp(path, "state/1")) ? "kept" : "gone");
+    fprintf(stderr, "reused %s\n", record_kept(1, own_pid_namespace()));
     cleanup_run();
 }
 
@@ -2247,7 +2258,7 @@ child_dies_then_runtime_exits(void *arg)
     if (state_open_record(note_releases) == -1 || state_unlock() == -1)
         return;
     run_in_child(push_then_die, "child", &child);
-    snprintf(path, sizeof(path), "%s/%d", state_dir, (int)getpid());
+    record_path(path, sizeof(path), getpid(), own_pid_namespace());
     fprintf(stderr, "child exited %d, record %s\n",
             WIFEXITED(child.status) ? WEXITSTATUS(child.status) : -1,
             exists(path) ? "kept" : "gone");
@@ -2265,6 +2276,42 @@ state__child_dies_in_set_up__record_stays_until_the_runtime_exits(void **state)
     assert_exited(&r, 0);
     assert_string_equal(r.err, "child exited 125, record kept\n"
                                "release net=-\ndir gone\n");
+}
+
+/*
+ * A PID means something only in its namespace: a record of the same PID
+ * made in another PID namespace that shares the directory is another
+ * runtime's, and this one's is made beside it.
+ */
+static void
+same_pid_other_namespace(void *arg)
+{
+    (void)arg;
+    state_dir_in_tmp();
+    write_record(getpid(), 1, own_pid_namespace() + 1, "net=elsewhere\n");
+    if (state_open_record(note_releases) == -1) {
+        fprintf(stderr, "%s: %s\n", state_failed_call(),
+                strerrorname_np(errno));
+        return;
+    }
+    fprintf(stderr, "mine %s, elsewhere %s\n",
+            record_kept(getpid(), own_pid_namespace()),
+            record_kept(getpid(), own_pid_namespace() + 1));
+    cleanup_run();
+    fprintf(stderr, "elsewhere %s\n",
+            record_kept(getpid(), own_pid_namespace() + 1));
+}
+
+static void
+state_open_record__same_pid_in_another_namespace__both_kept(void **state)
+{
+    struct child_result r;
+
+    (void)state;
+    run_in_child(same_pid_other_namespace, NULL, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "mine kept, elsewhere kept\n"
+                               "release net=-\nelsewhere kept\n");
 }
 
 static void
@@ -2947,6 +2994,7 @@ main(void)
         TEST_TMP(state_collect_garbage__stale_record__released_and_dir_gone),
         TEST_TMP(
             state__child_dies_in_set_up__record_stays_until_the_runtime_exits),
+        TEST_TMP(state_open_record__same_pid_in_another_namespace__both_kept),
         TEST_TMP(state_record_set__no_record_opened__fails),
         TEST(state_get__key__value_up_to_the_newline),
         TEST(process_start_time__self__is_field_22_of_proc_stat),

@@ -91,10 +91,23 @@ awk -v step="$step" -v summary="$summary" '
         if (ok) good[kind]++
         name = ""
     }
+    # A suite that did not finish, or a skip nobody allowed, is no grade.
+    / did not finish \(exit status / || / was skipped, and tests\/allowed-skips/ {
+        broken = broken "\n  " $0
+    }
     END {
         printf "\nstep %s: %d of %d properties held, %d of %d behaviours right\n",
             step, good["property"], total["property"],
             good["behaviour"], total["behaviour"]
+        if (broken != "") {
+            printf "no grade: the suites did not all run to the end:%s\n",
+                broken
+            exit 1
+        }
+        if (total["property"] + total["behaviour"] == 0) {
+            printf "no grade: no test of step %s ran\n", step
+            exit 1
+        }
         exit (good["property"] != total["property"] ||
               good["behaviour"] != total["behaviour"])
     }' "$log" "$log"

@@ -11,9 +11,9 @@
 # STEP=NN STEP_BIN=path a student's binary stands in for step NN's column.
 #
 # recorded/ holds what the tutorial shows of commands that make
-# tutorial-check does not replay: the matrix needs root outside any
-# sandbox and runs every suite, which a session in the tutorial's sandbox
-# cannot. The closing chapter includes recorded/matrix.md verbatim
+# tutorial-check does not replay: the matrix runs every property of every
+# suite on every step, each in a sandbox of its own, which is too long for
+# a session, and a machine's skips would change the table. The closing chapter includes recorded/matrix.md verbatim
 # (tools/tutorial.sh, "@recorded"), and pictures/matrix.svg is drawn from
 # recorded/matrix.tsv (tools/pictures.sh), so the check stays byte for
 # byte deterministic: it compares with the recording, never with a new
