@@ -564,6 +564,26 @@ pid_namespace(void)
 }
 
 /*
+ * The cgroup parent of the sandbox this harness runs in, when it runs in
+ * one (make test inside make sandbox): BOXSTEP_CGROUP_PARENT as it was
+ * at the start, before the harness set its own; "" outside any. Its
+ * cgroups go below that parent, which the sandbox removes when it ends,
+ * whatever happened to this harness.
+ */
+static const char *
+enclosing_parent(void)
+{
+    static char parent[128];
+    static bool known;
+
+    if (!known)
+        snprintf(parent, sizeof(parent), "%s",
+                 getenv("BOXSTEP_CGROUP_PARENT") ?: "");
+    known = true;
+    return parent;
+}
+
+/*
  * A harness killed from outside (Ctrl-C on make test, a timeout(1)) could
  * not remove its cgroups: the next run does. They are named after the
  * runner's PID namespace and PID; those whose runner is gone are thawed,
@@ -581,8 +601,11 @@ remove_stale_cgroups(void)
     struct dirent *e;
 
     for (size_t i = 0; i < n; i++) {
-        DIR *d = opendir(m[i].path);
+        char base[PATH_MAX + 192];
+        DIR *d;
 
+        snprintf(base, sizeof(base), "%s/%s", m[i].path, enclosing_parent());
+        d = opendir(base);
         while (d && (e = readdir(d))) {
             unsigned long pidns;
             int pid, counter;
@@ -593,7 +616,7 @@ remove_stale_cgroups(void)
                         &counter) == 3) &&
                 pidns == pid_namespace() && kill(pid, 0) == -1 &&
                 errno == ESRCH) {
-                snprintf(path, sizeof(path), "%s/%s", m[i].path, e->d_name);
+                snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
                 remove_cgroup_tree(path);
             }
         }
@@ -621,24 +644,33 @@ make_pids_cgroup(const char *dir)
  * Makes the test's pids cgroup, and names the steps' cgroup parent. The
  * parent is made in the pids hierarchy too, with the same limit: a step
  * that moves its container into a cgroup of its own (07) moves it out of
- * the test's cgroup, and a fork loop there must still stop.
+ * the test's cgroup, and a fork loop there must still stop. Inside a
+ * sandbox, both go below its own parent.
  */
 static int
 make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
 {
     static int counter;
-    char root[PATH_MAX], dir[PATH_MAX + 64];
+    const char *outer = enclosing_parent();
+    char root[PATH_MAX], name[64], dir[PATH_MAX + 256];
 
     if (pids_hierarchy(root, sizeof(root)) == -1) {
         fprintf(stderr, "    FAIL: no cgroup hierarchy with the pids "
                         "controller: the sandbox cannot bound fork loops\n");
         return -1;
     }
+    if (outer[0]) {
+        /* cgroup v2: the parent hands the pids controller on (v1: no file). */
+        snprintf(dir, sizeof(dir), "%s/%s/cgroup.subtree_control", root, outer);
+        write_text(dir, "+pids");
+    }
     counter++;
-    snprintf(cgroup, len, "%s/boxstep-harness-%lu-%d-%d", root, pid_namespace(),
-             (int)getpid(), counter);
-    snprintf(parent, plen, "boxstep-test-%lu-%d-%d", pid_namespace(),
-             (int)getpid(), counter);
+    snprintf(name, sizeof(name), "%lu-%d-%d", pid_namespace(), (int)getpid(),
+             counter);
+    snprintf(cgroup, len, "%s/%s%sboxstep-harness-%s", root, outer,
+             outer[0] ? "/" : "", name);
+    snprintf(parent, plen, "%s%sboxstep-test-%s", outer, outer[0] ? "/" : "",
+             name);
     snprintf(dir, sizeof(dir), "%s/%s", root, parent);
     if (make_pids_cgroup(cgroup) == -1)
         return -1;
@@ -684,7 +716,7 @@ wait_sandbox(pid_t outer, int timeout_s, const char *cgroup, const char *parent)
 int
 sandbox_run(int (*fn)(void *), void *arg, int timeout_s, bool check)
 {
-    char cgroup[PATH_MAX], parent[64];
+    char cgroup[PATH_MAX], parent[256];
     int status, left;
     pid_t outer;
 

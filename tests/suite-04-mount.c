@@ -206,17 +206,20 @@ proc_pids(const char *step)
 /*
  * A file written in /tmp is the container's own: the next container does
  * not find it. Without a tmpfs of its own, /tmp is the rootfs's directory
- * (on 03, the machine's /tmp), shared by every container and the host:
+ * (on 03, the sandbox's /tmp), shared by every container and the host:
  * there the next container finds the file, and removes it.
  */
 static bool
 tmp_private(const char *step)
 {
-    char path[128];
+    const char *cgroup_parent = getenv("BOXSTEP_CGROUP_PARENT");
+    char path[300];
     const char *reply;
 
-    /* On 03 it is the machine's /tmp: the name is the test's cgroup's. */
-    snprintf(path, sizeof(path), "/tmp/%s", getenv("BOXSTEP_CGROUP_PARENT"));
+    /* The name is that of the test's cgroup (its last part), unique. */
+    snprintf(path, sizeof(path), "/tmp/%s",
+             strrchr(cgroup_parent, '/') ? strrchr(cgroup_parent, '/') + 1
+                                         : cgroup_parent);
     if (strcmp(answer(ARGV(STEP, PROBE, "write", path)), "ok"))
         fail_check("the probe could not write %s", path);
     reply = answer(ARGV(STEP, PROBE, "rm", path));
