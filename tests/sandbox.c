@@ -367,10 +367,6 @@ setup_sandbox(void)
         die_setup("mount tmpfs on /run");
     if (mkdir(SANDBOX_TMP, 01777) == -1)
         die_setup("mkdir " SANDBOX_TMP);
-    /* What a leaking step writes to /tmp (03 and before) stays here too. */
-    if (mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, "mode=1777") ==
-        -1)
-        die_setup("mount tmpfs on /tmp");
     if (sethostname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) == -1 ||
         setdomainname(SANDBOX_HOSTNAME, strlen(SANDBOX_HOSTNAME)) == -1)
         die_setup("sethostname");

@@ -52,7 +52,8 @@ judge() {
         if [ "$verdict" = skipped ]; then
             tests/skip-allowed.sh "$test" && verdict=allowed
         fi
-        echo "$kind $first $verdict $test"
+        # One word a field for awk: "could not run" is could_not_run.
+        echo "$kind $first $(echo "$verdict" | tr ' ' _) $test"
     done <"$2" | awk -v step="$1" '
         function want(what, ok) {
             total[what]++
