@@ -90,9 +90,6 @@ void print_help(FILE *out, const struct opt *opts, const char *about);
 int exit_status_of(int wstatus);
 bool sent_by_terminal(const siginfo_t *info);
 int pivot_root(const char *new_root, const char *put_old);
-int mkdir_parents(const char *path, mode_t mode);
-int open_locked(const char *path);
-int process_start_time(pid_t pid, unsigned long long *ticks);
 
 /*
  * sync.c: the synchronisation pipe between the runtime and its child.
@@ -119,7 +116,6 @@ int sync_parent_alive(struct sync_pipe *sync);
 int cleanup_push(void (*undo)(void *arg), void *arg, const char *what);
 void cleanup_run(void);
 void cleanup_forget(void);
-__attribute__((noreturn)) void exit_after_cleanup(int status);
 
 /*
  * state.c: the state directory, /run/boxstep: a locked record per running
@@ -135,13 +131,11 @@ typedef void state_visit_fn(const char *record, void *arg);
 
 extern const char *state_dir;
 
-int state_lock(void);
 int state_unlock(void);
 int state_open_record(state_release_fn *const releases[]);
 int state_record_set(const char *key, const char *value);
 int state_get(const char *record, const char *key, char *value, size_t len);
 int state_each(state_visit_fn *visit, void *arg);
-int state_sweep(state_release_fn *const releases[]);
 int state_collect_garbage(state_release_fn *const releases[]);
 const char *state_failed_call(void);
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "boxstep.h"
+#include "internal.h"
 
 #define CLEANUP_MAX 16
 

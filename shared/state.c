@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "boxstep.h"
+#include "internal.h"
 
 #define RECORD_MAX 1024
 
@@ -146,15 +147,6 @@ state_get(const char *record, const char *key, char *value, size_t len)
     return -1;
 }
 
-/* The inode of this process's PID namespace: what tells two apart. */
-static unsigned long
-pid_namespace(void)
-{
-    struct stat st;
-
-    return stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
-}
-
 /*
  * Whether a record's runtime still runs: its PID names a process that
  * started at the recorded time. A record made in another PID namespace
@@ -170,7 +162,7 @@ record_is_live(pid_t pid, const char *record)
     if (state_get(record, "start", start, sizeof(start)) == -1 ||
         state_get(record, "pidns", pidns, sizeof(pidns)) == -1)
         return false;
-    if (strtoul(pidns, NULL, 10) != pid_namespace())
+    if (strtoul(pidns, NULL, 10) != pid_namespace_inode())
         return true;
     return process_start_time(pid, &now) == 0 &&
            now == strtoull(start, NULL, 10);
@@ -347,12 +339,12 @@ state_open_record(state_release_fn *const releases[])
         return -1;
     if (process_start_time(pid, &start) == -1)
         return failed("process_start_time(%d)", (int)pid);
-    snprintf(name, sizeof(name), "%lu-%d", pid_namespace(), (int)pid);
+    snprintf(name, sizeof(name), "%lu-%d", pid_namespace_inode(), (int)pid);
     snprintf(path, sizeof(path), "%s/%s", state_dir, name);
     /* fopen(3) "x": O_EXCL, a record is never overwritten. */
     if (!(f = fopen(path, "wxe")))
         return failed("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL)", path);
-    fprintf(f, "start=%llu\npidns=%lu\n", start, pid_namespace());
+    fprintf(f, "start=%llu\npidns=%lu\n", start, pid_namespace_inode());
     if (fclose(f) == EOF)
         return failed("write(\"%s\")", path);
     snprintf(own_name, sizeof(own_name), "%s", name);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "boxstep.h"
+#include "internal.h"
 
 /*
  * The status the runtime exits with for a child's wait status: its exit
@@ -50,38 +51,6 @@ pivot_root(const char *new_root, const char *put_old)
 }
 
 /*
- * Makes the directories leading to path, like mkdir -p `dirname path`;
- * relative paths start at the working directory. Existing ones are fine.
- */
-int
-mkdir_parents(const char *path, mode_t mode)
-{
-    char dir[PATH_MAX];
-    struct stat st;
-
-    if (snprintf(dir, sizeof(dir), "%s", path) >= (int)sizeof(dir)) {
-        errno = ENAMETOOLONG;
-        return -1;
-    }
-    /* Not dir + 1: past the end of "", its bytes were never written. */
-    for (char *slash = strchr(dir + (dir[0] == '/'), '/'); slash;
-         slash = strchr(slash + 1, '/')) {
-        *slash = '\0';
-        if (mkdir(dir, mode) == -1) {
-            if (errno != EEXIST || stat(dir, &st) == -1)
-                return -1;
-            /* An existing file is no parent: mkdir -p fails there too. */
-            if (!S_ISDIR(st.st_mode)) {
-                errno = ENOTDIR;
-                return -1;
-            }
-        }
-        *slash = '/';
-    }
-    return 0;
-}
-
-/*
  * Opens (creating it) and locks a lock file: runs that share state take
  * turns. fcntl(2) F_SETLKW takes a POSIX record lock, which belongs to the
  * process: a child made by fork(2) or clone(2) does not inherit it, so the
@@ -115,6 +84,18 @@ open_locked(const char *path)
             return fd;
         close(fd); /* replaced or removed while this run waited */
     }
+}
+
+/*
+ * The inode of this process's PID namespace, /proc/self/ns/pid: what
+ * tells two namespaces apart. A PID means something only in its own.
+ */
+unsigned long
+pid_namespace_inode(void)
+{
+    struct stat st;
+
+    return stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
 }
 
 /*

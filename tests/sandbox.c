@@ -35,6 +35,7 @@
 #include <unistd.h>
 
 #include "boxstep.h"
+#include "internal.h"
 #include "harness.h"
 
 #define SANDBOX_PIDS_MAX "256"
@@ -550,15 +551,6 @@ sandbox_outer(int (*fn)(void *), void *arg, const char *cgroup, bool check)
     return WIFEXITED(status) ? WEXITSTATUS(status) : 1;
 }
 
-/* The inode of this process's PID namespace: what tells two apart. */
-static unsigned long
-pid_namespace(void)
-{
-    struct stat st;
-
-    return stat("/proc/self/ns/pid", &st) == 0 ? st.st_ino : 0;
-}
-
 /*
  * The cgroup parent of the sandbox this harness runs in, when it runs in
  * one (make test inside make sandbox): BOXSTEP_CGROUP_PARENT as it was
@@ -610,7 +602,7 @@ remove_stale_cgroups(void)
                         &counter) == 3 ||
                  sscanf(e->d_name, "boxstep-test-%lu-%d-%d", &pidns, &pid,
                         &counter) == 3) &&
-                pidns == pid_namespace() && kill(pid, 0) == -1 &&
+                pidns == pid_namespace_inode() && kill(pid, 0) == -1 &&
                 errno == ESRCH) {
                 snprintf(path, sizeof(path), "%s/%s", base, e->d_name);
                 remove_cgroup_tree(path);
@@ -661,8 +653,8 @@ make_test_cgroup(char *cgroup, size_t len, char *parent, size_t plen)
         write_text(dir, "+pids");
     }
     counter++;
-    snprintf(name, sizeof(name), "%lu-%d-%d", pid_namespace(), (int)getpid(),
-             counter);
+    snprintf(name, sizeof(name), "%lu-%d-%d", pid_namespace_inode(),
+             (int)getpid(), counter);
     snprintf(cgroup, len, "%s/%s%sboxstep-harness-%s", root, outer,
              outer[0] ? "/" : "", name);
     snprintf(parent, plen, "%s%sboxstep-test-%s", outer, outer[0] ? "/" : "",

@@ -17,8 +17,9 @@ TEST_CFLAGS := $(BASE_CFLAGS) -Wno-format-truncation -Itests \
 	'-DBOXSTEP_STEPS=$(subst $(eval) ,$(comma),$(STEPS:%="%"))'
 SUITES := $(sort $(patsubst tests/suite-%.c,%,$(wildcard tests/suite-*.c)))
 SUITE_BINS := $(SUITES:%=$(TEST_DIR)/suite-%)
-HARNESS_SRC := tests/harness.c tests/sandbox.c shared/netlink.c
-HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h shared/boxstep.h $(STEP_LIST)
+HARNESS_SRC := tests/harness.c tests/sandbox.c shared/netlink.c shared/util.c
+HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h shared/boxstep.h \
+	shared/internal.h $(STEP_LIST)
 
 .PHONY: test-build
 test-build: $(TEST_DIR)/probe $(TEST_DIR)/sandbox $(TEST_DIR)/unit-shared \

@@ -1492,14 +1492,6 @@ in_tmp(char buf[PATH_MAX], const char *rel)
 }
 
 static bool
-is_dir(const char *path)
-{
-    struct stat st;
-
-    return lstat(path, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-static bool
 exists(const char *path)
 {
     struct stat st;
@@ -1521,127 +1513,6 @@ entries_in(const char *path)
             n++;
     closedir(dir);
     return n;
-}
-
-static void
-make_file(const char *path)
-{
-    int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-
-    assert_int_not_equal(fd, -1);
-    close(fd);
-}
-
-/* ---- mkdir_parents ---- */
-
-static void
-assert_mkdir_parents_error(const char *path, int err)
-{
-    errno = 0;
-    if (mkdir_parents(path, 0755) != -1)
-        fail_msg("mkdir_parents(\"%s\") succeeded", path);
-    if (errno != err)
-        fail_msg("mkdir_parents(\"%s\"): errno %s, expected %s", path,
-                 strerrorname_np(errno), strerrorname_np(err));
-}
-
-static void
-mkdir_parents__absolute_path__makes_parents_not_the_last(void **state)
-{
-    char path[PATH_MAX], dir[PATH_MAX];
-    mode_t mask = umask(022);
-    struct stat st;
-
-    (void)state;
-    umask(mask);
-    assert_int_equal(mkdir_parents(in_tmp(path, "a/b/c/leaf"), 0750), 0);
-    assert_true(is_dir(in_tmp(dir, "a")));
-    assert_true(is_dir(in_tmp(dir, "a/b")));
-    assert_true(is_dir(in_tmp(dir, "a/b/c")));
-    assert_false(exists(path));
-    assert_int_equal(entries_in(in_tmp(dir, "a/b/c")), 0);
-    assert_int_equal(stat(in_tmp(dir, "a/b"), &st), 0);
-    assert_int_equal(st.st_mode & 07777, 0750 & ~mask);
-}
-
-static void
-mkdir_parents__relative_path__starts_at_the_working_directory(void **state)
-{
-    char dir[PATH_MAX];
-
-    (void)state;
-    assert_int_equal(chdir(tmp.dir), 0);
-    assert_int_equal(mkdir_parents("x/y/leaf", 0755), 0);
-    assert_true(is_dir(in_tmp(dir, "x/y")));
-    assert_false(exists(in_tmp(dir, "x/y/leaf")));
-    /* No slash: no parent to make. */
-    assert_int_equal(mkdir_parents("alone", 0755), 0);
-    assert_false(exists(in_tmp(dir, "alone")));
-    assert_int_equal(entries_in(tmp.dir), 1);
-}
-
-static void
-mkdir_parents__empty_path__makes_nothing(void **state)
-{
-    (void)state;
-    assert_int_equal(chdir(tmp.dir), 0);
-    assert_int_equal(mkdir_parents("", 0755), 0);
-    assert_int_equal(entries_in(tmp.dir), 0);
-}
-
-static void
-mkdir_parents__existing_parents__are_accepted(void **state)
-{
-    char path[PATH_MAX], dir[PATH_MAX];
-
-    (void)state;
-    assert_int_equal(mkdir(in_tmp(dir, "a"), 0700), 0);
-    assert_int_equal(mkdir_parents(in_tmp(path, "a/b/leaf"), 0755), 0);
-    assert_true(is_dir(in_tmp(dir, "a/b")));
-    /* All there already, the last one too: nothing changes. */
-    make_file(path);
-    assert_int_equal(mkdir_parents(path, 0755), 0);
-    assert_false(is_dir(path));
-    /* Doubled slashes name the same directories. */
-    snprintf(path, sizeof(path), "%s//a//b/leaf", tmp.dir);
-    assert_int_equal(mkdir_parents(path, 0755), 0);
-    assert_int_equal(entries_in(tmp.dir), 1);
-    assert_int_equal(entries_in(in_tmp(dir, "a")), 1);
-}
-
-static void
-mkdir_parents__parent_is_a_file__fails_with_enotdir(void **state)
-{
-    char path[PATH_MAX];
-
-    (void)state;
-    make_file(in_tmp(path, "file"));
-    assert_mkdir_parents_error(in_tmp(path, "file/sub/leaf"), ENOTDIR);
-    /* The file is the last parent: it is no directory either. */
-    assert_mkdir_parents_error(in_tmp(path, "file/leaf"), ENOTDIR);
-    assert_int_equal(entries_in(tmp.dir), 1);
-}
-
-static void
-mkdir_parents__longer_than_path_max__fails_with_enametoolong(void **state)
-{
-    static char path[2 * PATH_MAX];
-    size_t start, len;
-
-    (void)state;
-    /* tmp/d/d/d/...: PATH_MAX characters, one more than fits. */
-    start = len = snprintf(path, sizeof(path), "%s/", tmp.dir);
-    for (; len < PATH_MAX; len++)
-        path[len] = (len - start) % 2 ? '/' : 'd';
-    path[len] = '\0';
-    assert_int_equal(strlen(path), PATH_MAX);
-    assert_mkdir_parents_error(path, ENAMETOOLONG);
-    for (; len < sizeof(path) - 1; len++)
-        path[len] = (len - start) % 2 ? '/' : 'd';
-    path[len] = '\0';
-    assert_mkdir_parents_error(path, ENAMETOOLONG);
-    /* Nothing was made on the way. */
-    assert_int_equal(entries_in(tmp.dir), 0);
 }
 
 /* ---- open_locked ---- */
@@ -2972,12 +2843,6 @@ main(void)
         TEST(sync__parent_closes_without_release__wait_fails_with_epipe),
         TEST(sync__parent_closed_write_end__child_sees_it_gone),
         TEST(sync_parent_alive__write_end_open_then_closed__is_1_then_0),
-        TEST_TMP(mkdir_parents__absolute_path__makes_parents_not_the_last),
-        TEST_TMP(mkdir_parents__relative_path__starts_at_the_working_directory),
-        TEST_TMP(mkdir_parents__empty_path__makes_nothing),
-        TEST_TMP(mkdir_parents__existing_parents__are_accepted),
-        TEST_TMP(mkdir_parents__parent_is_a_file__fails_with_enotdir),
-        TEST_TMP(mkdir_parents__longer_than_path_max__fails_with_enametoolong),
         TEST_TMP(open_locked__new_path__creates_and_locks_it_until_closed),
         TEST_TMP(open_locked__existing_file__locks_it_and_keeps_its_content),
         TEST_TMP(open_locked__missing_directory__fails_with_enoent),
