@@ -5,6 +5,7 @@
 #   make demo         a shell in the newest step's container (root)
 #   make sandbox      a shell in the tutorial's sandbox, all built (root)
 #   make rootfs       the busybox root filesystem, build/rootfs
+#   make rootfs-shifted  its copy owned by a mapped range (root; step 06)
 #   make diff A=03 B=04    what step 04 adds to step 03
 #   make check-diffs  fail when a step's diff does more than add
 #   make format-check fail when a file is not clang-formatted
@@ -33,6 +34,8 @@ BASE_CFLAGS := -std=gnu11 -g -O2 -Wall -Wextra -Werror -Wmissing-prototypes \
 	-D_GNU_SOURCE -Ishared
 CFLAGS := $(BASE_CFLAGS)
 LDFLAGS :=
+# libcap (06 on): cap_to_text(3) shows the capability sets.
+LDLIBS := -lcap
 ifeq ($(MODE),static)
 LDFLAGS += -static
 else ifeq ($(MODE),debug)
@@ -51,11 +54,11 @@ SHARED_OBJ := $(SHARED_SRC:%.c=$(O)/%.o)
 SHARED_LIB := $(O)/libboxstep.a
 STEP_BINS := $(STEPS:%=$(BUILD)/%)
 
-BUILD_PKGS := gcc libc6-dev make
-TEST_PKGS := $(BUILD_PKGS) libcmocka-dev busybox-static
+BUILD_PKGS := gcc libc6-dev make libcap-dev
+TEST_PKGS := $(BUILD_PKGS) libcmocka-dev busybox-static uidmap
 FORMAT_PKGS := clang-format
 
-.PHONY: all deps test-deps rootfs test demo sandbox diff check-diffs format \
+.PHONY: all deps test-deps rootfs rootfs-shifted test demo sandbox diff check-diffs format \
 	format-check tutorial tutorial-check doctor clean
 .DEFAULT_GOAL := all
 
@@ -76,7 +79,7 @@ $(SHARED_LIB): $(SHARED_OBJ)
 step_objs = $(patsubst %.c,$(O)/%.o,$(wildcard steps/$(1)/*.c))
 .SECONDEXPANSION:
 $(STEP_BINS): $(BUILD)/%: $$(call step_objs,$$*) $(SHARED_LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
 
 deps:
 	@tools/deps.sh $(BUILD_PKGS)
@@ -89,6 +92,13 @@ rootfs: $(BUILD)/rootfs/bin/busybox
 $(BUILD)/rootfs/bin/busybox: rootfs/build.sh $(wildcard rootfs/skel/etc/*)
 	@tools/deps.sh busybox-static
 	rootfs/build.sh /bin/busybox $(BUILD)/rootfs
+
+# Its copy with every owner shifted to boxstep's first host range, for
+# step 06 where the rootfs cannot be idmapped, and --no-idmap (root).
+rootfs-shifted: $(BUILD)/rootfs-shifted/bin/busybox
+$(BUILD)/rootfs-shifted/bin/busybox: $(BUILD)/rootfs/bin/busybox \
+		tools/shift-rootfs.sh
+	tools/shift-rootfs.sh $(BUILD)/rootfs
 
 include tests/tests.mk
 include tools/matrix.mk

@@ -50,7 +50,7 @@ TEST_ENV = BOXSTEP_BUILD=$(CURDIR)/$(BUILD) BOXSTEP_STEP=$(STEP) \
 # make test [STEP=NN [STEP_BIN=path]]: every suite, or step NN's.
 test: test-deps
 	$(NEED_ROOT)
-	@$(MAKE) --no-print-directory all rootfs test-build
+	@$(MAKE) --no-print-directory all rootfs rootfs-shifted test-build
 	@$(TEST_ENV) tests/run.sh $(STEP)
 
 # make sandbox: everything the tutorial uses, built outside; then a shell

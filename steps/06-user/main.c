@@ -1,0 +1,225 @@
+/* BEGIN STEP TEXT: make check-diffs ignores these lines, up to END.
+ *
+ * 06-user: users and groups of its own.
+ *
+ * Adds CLONE_NEWUSER. The child starts in a new user namespace, where it
+ * has no id until the runtime writes its maps: uid 0 inside stands for an
+ * unprivileged host uid, from a range of 65536 boxstep reserves for this
+ * container. The child becomes root inside before anything else. The
+ * runtime prepares the rootfs and the volumes as detached mounts, and
+ * idmaps the rootfs, so that host root's files look owned by root inside.
+ * An ordinary user can run this step too: rootless.
+ */
+static const char step_name[] = "06-user";
+static const char step_about[] =
+    "This step isolates users and groups (the user namespace,\n"
+    "user_namespaces(7)): uid 0 inside is an unprivileged host uid, with\n"
+    "every capability over the container's own namespaces and none over\n"
+    "the host. Run as root, each container maps 0-65535 to a range of its\n"
+    "own from boxstep's pool (1048576 on, 65536 each), or --uidmap and\n"
+    "--gidmap CONTAINER:HOST:COUNT (uid_map's order; one map serves for\n"
+    "both). The rootfs is idmapped, so it looks owned by root inside, and\n"
+    "is read-only, nosuid and nodev until step 08. A volume is not\n"
+    "idmapped: root inside writes to it as the mapped host uid, and may be\n"
+    "refused (EACCES) where that uid may not write. --no-idmap uses the\n"
+    "rootfs's shifted copy (sudo make rootfs-shifted) instead. Without\n"
+    "root (rootless): your uid is 0 inside (or a range /etc/subuid grants\n"
+    "you, through newuidmap), --net none, records under $XDG_RUNTIME_DIR.\n"
+    "Hostname (01), IPC (02), PIDs (03), mounts (04) and the network (05)\n"
+    "stay private. Still shared: resources (07).";
+/* END STEP TEXT */
+
+/*
+ * main.c: the spine of the step. main() is the runtime's sequence and
+ * child() the container's, one call a line, in the order that matters;
+ * each layer's code is in its own file (step.h lists them).
+ */
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "step.h"
+
+/* The child's stack for clone(2), given by its top: it grows down on
+ * nearly every port (HP PA-RISC is the exception). */
+#define STACK_SIZE (1024 * 1024)
+static char child_stack[STACK_SIZE] __attribute__((aligned(16)));
+
+/*
+ * What a container can leave behind on the host when its runtime is
+ * killed, and the layer's function that releases it. The next run, or
+ * --gc, calls them for each container whose runtime is gone; a runtime
+ * calls them for its own container when it exits.
+ */
+static state_release_fn *const releases[] = {
+    parent_release_network, /* 05: the bridge, once its last user is gone */
+    NULL,
+};
+
+static void
+parse_args(struct options *o, int argc, char *argv[])
+{
+    static char *default_command[] = {"/bin/sh", NULL};
+    const struct opt opts[] = {
+        {"help", 'h', OPT_FLAG, &o->help, "00", NULL,
+         "show this help and exit"},
+        {"verbose", 'v', OPT_FLAG, &o->verbose, "00", NULL,
+         "trace every kernel call to stderr"},
+        {"env", 0, OPT_LIST, &o->env, "00", "NAME=VALUE",
+         "add a variable to COMMAND's environment"},
+        {"hostname", 0, OPT_STRING, &o->hostname, "01", "NAME",
+         "the container's hostname (default: box)"},
+        {"rootfs", 0, OPT_STRING, &o->rootfs, "04", "DIR",
+         "the root filesystem (default: build/rootfs)"},
+        {"volume", 0, OPT_LIST, &o->volume_specs, "04", "HOST:CONTAINER[:ro]",
+         "bring HOST in at CONTAINER; repeatable"},
+        {"net", 0, OPT_STRING, &o->net_name, "05", "none|veth|bridge",
+         "the container's network (default: veth)"},
+        {"ip", 0, OPT_STRING, &o->ip_spec, "05", "ADDR/PREFIX",
+         "its address (default: the first free one)"},
+        {"gc", 0, OPT_FLAG, &o->gc, "05", NULL,
+         "remove what killed runtimes left, then exit"},
+        {"uidmap", 0, OPT_LIST, &o->uidmap_specs, "06", "CONTAINER:HOST:COUNT",
+         "map COUNT uids from HOST on; repeatable (default: a pool range)"},
+        {"gidmap", 0, OPT_LIST, &o->gidmap_specs, "06", "CONTAINER:HOST:COUNT",
+         "the same for gids (default: as --uidmap)"},
+        {"no-idmap", 0, OPT_FLAG, &o->no_idmap, "06", NULL,
+         "use the rootfs's shifted copy, not an idmapped mount"},
+        {0},
+    };
+    char err[256];
+    int first;
+
+    o->hostname = "box"; /* 01: the default */
+    first = parse_options(opts, argc, argv, err, sizeof(err));
+
+    if (first == -1)
+        usage_error("%s", err);
+    if (o->help) {
+        print_help(stdout, opts, step_about);
+        exit(0);
+    }
+    for (size_t i = 0; i < o->env.len; i++)
+        if (!strchr(o->env.items[i], '=') || o->env.items[i][0] == '=')
+            usage_error("--env %s: not NAME=VALUE", o->env.items[i]);
+    trace_enabled = o->verbose;
+    o->command = first < argc ? argv + first : default_command;
+    if (!o->rootfs) /* 04 */
+        o->rootfs = default_rootfs();
+    parse_rootfs(o->rootfs); /* 04 */
+    for (size_t i = 0; i < o->volume_specs.len; i++) /* 04 */
+        parse_volume(o->volume_specs.items[i], &o->volumes[i]);
+    parse_network(o); /* 05 */
+    parse_user(o); /* 06 */
+}
+
+/*
+ * The child: what runs inside the container, up to COMMAND. It starts as
+ * a copy of the runtime, in the namespaces clone() gave it; what the
+ * runtime made on the host is the runtime's to undo, so it forgets that
+ * list first.
+ */
+static int
+child(void *arg)
+{
+    struct container *c = arg;
+    const struct options *o = c->opts;
+
+    trace_side("child");
+    cleanup_forget();
+    wait_for_parent(c);
+    setup_user(c); /* 06: root inside, first */
+    setup_uts(o->hostname);
+    setup_mount_propagation();
+    setup_root_bind(c);
+    setup_root_readonly(); /* 06 */
+    setup_proc_sys();
+    setup_dev();
+    setup_volumes(c);
+    setup_pivot_root();
+    setup_tmp_umask();
+    setup_network(c);
+    setup_death_signal(c);
+    return run_init(c);
+}
+
+/*
+ * clone(2) with no namespace flag is fork(2) with a stack of our own: the
+ * child gets a copy of the parent's memory and shares every namespace.
+ * Each later step adds one flag here.
+ */
+static pid_t
+clone_child(struct container *c)
+{
+    int flags = SIGCHLD;
+    pid_t pid;
+
+    flags |= CLONE_NEWUTS; /* 01: uts_namespaces(7) */
+    flags |= CLONE_NEWIPC; /* 02: ipc_namespaces(7) */
+    flags |= CLONE_NEWPID; /* 03: pid_namespaces(7) */
+    flags |= CLONE_NEWNS; /* 04: mount_namespaces(7) */
+    flags |= CLONE_NEWNET; /* 05: network_namespaces(7) */
+    flags |= CLONE_NEWUSER; /* 06: user_namespaces(7) */
+    fflush(NULL); /* or buffered output would be written by both */
+    pid = clone(child, child_stack + STACK_SIZE, flags, c);
+    if (pid == -1) /* 06: a user namespace needs no root, unless blocked */
+        die_hint(userns_blocked_hint(errno), "clone(%s)",
+                 clone_flags_str(flags));
+    return must(pid, "clone(%s)", clone_flags_str(flags));
+}
+
+/* --gc (05): what runtimes killed with SIGKILL left goes; then exit. */
+static int
+collect_garbage(void)
+{
+    if (state_collect_garbage(releases) == -1)
+        die("%s", state_failed_call());
+    return 0;
+}
+
+/*
+ * The runtime, in the order that matters: what the child must know is
+ * prepared before clone(), as the child starts with a copy of the
+ * runtime's memory; what only the runtime can do, from outside, is done
+ * while the child waits on the pipe (from step 03); then the child is
+ * released and waited for, and what the runtime made is undone. The
+ * calls a step adds carry its number.
+ */
+int
+main(int argc, char *argv[])
+{
+    struct options opts = {0};
+    struct container ctr = {.opts = &opts};
+    int status;
+
+    program_name = step_name;
+    parse_args(&opts, argc, argv);
+    if (opts.gc) /* 05 */
+        return collect_garbage();
+    parent_close_fds();
+    parent_block_signals(&ctr);
+    if (sync_open(&ctr.sync) == -1) /* 03 */
+        die("pipe2(..., O_CLOEXEC)");
+    if (state_open_record(releases) == -1) /* 05 */
+        die_hint(geteuid() ? "the state directory is root's: run it with "
+                             "sudo"
+                           : NULL,
+                 "%s", state_failed_call());
+    parent_reserve_network(&ctr); /* 05 */
+    parent_reserve_ids(&ctr); /* 06 */
+    parent_open_trees(&ctr); /* 06 */
+    ctr.pid = clone_child(&ctr);
+    parent_map_ids(&ctr); /* 06 */
+    parent_idmap_rootfs(&ctr); /* 06 */
+    parent_setup_network(&ctr); /* 05 */
+    if (state_unlock() == -1) /* 05 */
+        die("%s", state_failed_call());
+    parent_release_child(&ctr);
+    status = wait_for_exit(ctr.pid);
+    cleanup_run();
+    return status;
+}
