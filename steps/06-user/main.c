@@ -110,6 +110,7 @@ parse_args(struct options *o, int argc, char *argv[])
     o->command = first < argc ? argv + first : default_command;
     if (!o->rootfs) /* 04 */
         o->rootfs = default_rootfs();
+    parse_rootfs_access(o->rootfs); /* 06 */
     parse_rootfs(o->rootfs); /* 04 */
     for (size_t i = 0; i < o->volume_specs.len; i++) /* 04 */
         parse_volume(o->volume_specs.items[i], &o->volumes[i]);

@@ -120,6 +120,7 @@ void parent_release_network(const char *record);
 void setup_network(const struct container *c);
 
 /* user.c (06): users and groups of its own. */
+void parse_rootfs_access(const char *rootfs);
 void parse_user(struct options *o);
 void parent_reserve_ids(struct container *c);
 void parent_open_trees(struct container *c);

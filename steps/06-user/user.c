@@ -300,6 +300,22 @@ rootless_state_dir(void)
 }
 
 /*
+ * An ordinary user's container reaches its rootfs as that user: a
+ * checkout under /root, or in another user's private home, is out of
+ * reach (EACCES), whatever the image's own modes.
+ */
+void
+parse_rootfs_access(const char *rootfs)
+{
+    if (geteuid() == 0 || access(rootfs, X_OK) == 0 || errno != EACCES)
+        return; /* parse_rootfs() says what else is wrong */
+    die_hint("a rootless container needs a rootfs its user can reach: "
+             "build one with 'make rootfs' in a clone of your own, or give "
+             "--rootfs DIR",
+             "access(\"%s\", X_OK) for --rootfs", rootfs);
+}
+
+/*
  * --uidmap, --gidmap, --no-idmap, and what a rootless caller may ask for.
  * A map given alone serves for both.
  */
