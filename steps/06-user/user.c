@@ -359,8 +359,10 @@ parse_user(struct options *o)
                     o->net_name);
     o->net = NET_NONE; /* the default without root */
     if (o->ip_spec)
-        usage_error("--ip: a rootless container has no network but its "
-                    "loopback");
+        usage_error("--ip: the address of a veth, whose host end needs "
+                    "CAP_NET_ADMIN in the host's network namespace, which "
+                    "only root has: run it with sudo; a rootless container "
+                    "has only its loopback");
     if (o->uid_map.len) {
         check_rootless_map("uidmap", "/etc/subuid", &o->uid_map, getuid());
         check_rootless_map("gidmap", "/etc/subgid", &o->gid_map, getgid());
