@@ -445,8 +445,10 @@ parent_reserve_ids(struct container *c)
 }
 
 /*
- * Filesystems that cannot be idmapped, or through which a user namespace
- * should not reach host files: a shifted copy serves instead.
+ * Filesystems statfs(2) names and that cannot be idmapped: the shifted
+ * copy serves instead. A 9p share in the 9P2000.L dialect reports the
+ * type of the host's filesystem, so it is not caught here: its idmap
+ * fails (EINVAL), and the hint names --no-idmap.
  */
 static bool
 idmap_unsupported(const char *path)
