@@ -50,12 +50,36 @@
  *   probe unix-connect NAME       the same, to the abstract socket @NAME
  *   probe ipaddr DEV [wait]       DEV's IPv4 address; with wait, then runs
  *                                 until stdin closes
+ *   probe ids                     "UID GID|UID_MAP|GID_MAP": its ids, and
+ *                                 the lines of its maps, joined by ","
+ *   probe hold [PATH]             creates PATH if given (or prints the
+ *                                 errno's name and exits), renames itself
+ *                                 probe-holder, prints "ready", then runs
+ *                                 until stdin closes
+ *   probe owner PATH              PATH's owner, as UID:GID (lstat)
+ *   probe mknod PATH              makes a block device node at PATH and
+ *                                 removes it: "ok" or the errno's name
+ *   probe write-unnamed DIR       writes a file with no name in DIR
+ *                                 (O_TMPFILE): "ok" or the errno's name
+ *   probe open-handle TYPE:HEX [MOUNT]  open_by_handle_at(2) of that
+ *                                 handle (name_to_handle_at's type and
+ *                                 bytes) on MOUNT's filesystem (default
+ *                                 /), read-only: "ok" or the errno's name
+ *   probe finit-module            finit_module(2) of an empty memfd: the
+ *                                 errno's name (an empty file never loads)
+ *   probe key-read SERIAL         keyctl(2) KEYCTL_READ of that key: its
+ *                                 payload, or the errno's name
+ *   probe caps                    "full" when the effective set has every
+ *                                 capability up to cap_last_cap, or
+ *                                 "missing" and the names of those it lacks
  */
 #include <arpa/inet.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <linux/keyctl.h>
 #include <mqueue.h>
 #include <net/if.h>
 #include <net/route.h>
@@ -67,9 +91,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/capability.h>
 #include <sys/ipc.h>
 #include <sys/msg.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/sem.h>
@@ -79,6 +105,7 @@
 #include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -743,6 +770,203 @@ sleeper_tree(void)
     sleeper();
 }
 
+/* The lines of /proc/self/FILE, their fields single-spaced, joined by ",". */
+static void
+print_map(const char *file)
+{
+    char path[64], line[128];
+    unsigned long inside, outside, count;
+    const char *sep = "";
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/self/%s", file);
+    f = fopen(path, "re");
+    while (f && fgets(line, sizeof(line), f))
+        if (sscanf(line, "%lu %lu %lu", &inside, &outside, &count) == 3) {
+            printf("%s%lu %lu %lu", sep, inside, outside, count);
+            sep = ",";
+        }
+    if (f)
+        fclose(f);
+}
+
+/* "UID GID|UID_MAP|GID_MAP": who the probe is, and how its ids map. */
+static int
+print_ids(void)
+{
+    printf("%u %u|", (unsigned)getuid(), (unsigned)getgid());
+    print_map("uid_map");
+    printf("|");
+    print_map("gid_map");
+    printf("\n");
+    return 0;
+}
+
+/*
+ * A process the check can find from outside by its name while it runs,
+ * after it made PATH: it holds until stdin closes. The name comes before
+ * "ready", so that the check finds it as soon as it reads that line.
+ */
+static int
+hold(const char *path)
+{
+    char buf[64];
+    int fd;
+
+    if (path) {
+        fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0644);
+        if (fd == -1)
+            return printf("%s\n", strerrorname_np(errno)) < 0;
+        close(fd);
+    }
+    prctl(PR_SET_NAME, "probe-holder");
+    printf("ready\n");
+    fflush(stdout);
+    while (read(0, buf, sizeof(buf)) > 0)
+        ;
+    return 0;
+}
+
+static int
+print_owner(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) == -1)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    return printf("%u:%u\n", (unsigned)st.st_uid, (unsigned)st.st_gid) < 0;
+}
+
+/*
+ * A block device node with loop0's numbers, 7:0: making it is all that
+ * is tried. It is never opened, and is removed at once.
+ */
+static int
+make_node(const char *path)
+{
+    if (mknod(path, S_IFBLK | 0600, makedev(7, 0)) == -1)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    unlink(path);
+    return printf("ok\n") < 0;
+}
+
+/*
+ * A write that leaves nothing behind where it succeeds: O_TMPFILE makes
+ * an inode in DIR's filesystem that has no name and goes on close. A
+ * filesystem without O_TMPFILE (9p) gets a named file, removed at once.
+ */
+static int
+write_unnamed(const char *dir)
+{
+    char path[PATH_MAX];
+    int fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0600);
+
+    if (fd == -1 && errno == EOPNOTSUPP) {
+        snprintf(path, sizeof(path), "%s/.probe-unnamed-%d", dir, getpid());
+        fd = open(path, O_CREAT | O_EXCL | O_WRONLY | O_CLOEXEC, 0600);
+        if (fd != -1)
+            unlink(path);
+    }
+    if (fd == -1 || write(fd, "probe\n", 6) != 6)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    close(fd);
+    return printf("ok\n") < 0;
+}
+
+/*
+ * open_by_handle_at(2) opens a file by the handle name_to_handle_at(2)
+ * gave, on the filesystem of the mount given, wherever the file is: no
+ * path, so no root directory, stands in the way. The kernel asks for
+ * CAP_DAC_READ_SEARCH in the host's user namespace. Read-only, and
+ * without O_DIRECTORY: since Linux 6.10 that flag lets a namespace's root
+ * decode handles below its own mounts, another question.
+ */
+static int
+open_handle(const char *spec, const char *mount)
+{
+    const char *hex = strchr(spec, ':');
+    struct file_handle *fh = malloc(sizeof(*fh) + MAX_HANDLE_SZ);
+    unsigned int n = 0;
+    int root, fd;
+
+    if (!hex || !fh)
+        return usage();
+    fh->handle_type = atoi(spec);
+    for (hex++; isxdigit(hex[0]) && isxdigit(hex[1]) && n < MAX_HANDLE_SZ;
+         hex += 2)
+        sscanf(hex, "%2hhx", &fh->f_handle[n++]);
+    if (*hex)
+        return usage();
+    fh->handle_bytes = n;
+    root = open(mount ? mount : "/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    fd = open_by_handle_at(root, fh, O_RDONLY | O_CLOEXEC);
+    free(fh);
+    if (fd == -1)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    close(fd);
+    return printf("ok\n") < 0;
+}
+
+/*
+ * finit_module(2) of an empty file: nothing can load from it. The kernel
+ * checks CAP_SYS_MODULE (in the host's user namespace) first, EPERM,
+ * then the module's contents: ENOEXEC or EINVAL. ENOSYS: a kernel
+ * without module support.
+ */
+static int
+finit_empty(void)
+{
+    int fd = memfd_create("probe-empty", MFD_CLOEXEC);
+
+    if (fd == -1)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    if (syscall(SYS_finit_module, fd, "", 0) == 0)
+        return printf("loaded\n") < 0;
+    return printf("%s\n", strerrorname_np(errno)) < 0;
+}
+
+/* keyctl(2) KEYCTL_READ: the payload of key SERIAL, if it may be read. */
+static int
+key_read(const char *serial)
+{
+    char buf[256];
+    long n = syscall(SYS_keyctl, KEYCTL_READ, (int32_t)atol(serial), buf,
+                     sizeof(buf) - 1);
+
+    if (n == -1)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    buf[n < (long)sizeof(buf) - 1 ? n : (long)sizeof(buf) - 1] = '\0';
+    return printf("%s\n", buf) < 0;
+}
+
+/*
+ * The effective capability set, read with libcap (cap_get_proc(3)),
+ * against every capability this kernel has: 0 to cap_last_cap.
+ */
+static int
+print_caps(void)
+{
+    FILE *f = fopen("/proc/sys/kernel/cap_last_cap", "re");
+    cap_t caps = cap_get_proc();
+    cap_flag_value_t value;
+    int last = -1, missing = 0;
+
+    if (!f || fscanf(f, "%d", &last) != 1 || !caps)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    fclose(f);
+    for (int cap = 0; cap <= last; cap++)
+        if (cap_get_flag(caps, cap, CAP_EFFECTIVE, &value) == -1 ||
+            value != CAP_SET) {
+            char *name = cap_to_name(cap);
+
+            printf("%s%s", missing++ ? " " : "missing ", name ? name : "?");
+            cap_free(name);
+        }
+    cap_free(caps);
+    printf("%s\n", missing ? "" : "full");
+    return 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -821,5 +1045,23 @@ main(int argc, char *argv[])
         return unix_connect(arg);
     if (!strcmp(cmd, "ipaddr") && arg)
         return print_ipaddr(arg, arg2 != NULL);
+    if (!strcmp(cmd, "ids"))
+        return print_ids();
+    if (!strcmp(cmd, "hold"))
+        return hold(arg);
+    if (!strcmp(cmd, "owner") && arg)
+        return print_owner(arg);
+    if (!strcmp(cmd, "mknod") && arg)
+        return make_node(arg);
+    if (!strcmp(cmd, "open-handle") && arg)
+        return open_handle(arg, arg2);
+    if (!strcmp(cmd, "write-unnamed") && arg)
+        return write_unnamed(arg);
+    if (!strcmp(cmd, "finit-module"))
+        return finit_empty();
+    if (!strcmp(cmd, "key-read") && arg)
+        return key_read(arg);
+    if (!strcmp(cmd, "caps"))
+        return print_caps();
     return usage();
 }

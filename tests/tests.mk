@@ -25,9 +25,10 @@ HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h shared/boxstep.h \
 test-build: $(TEST_DIR)/probe $(TEST_DIR)/sandbox $(TEST_DIR)/unit-shared \
 	$(SUITE_BINS)
 
+# libcap: probe caps reads the capability sets as the steps show them.
 $(TEST_DIR)/probe: tests/probe.c
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -static -o $@ $<
+	$(CC) $(TEST_CFLAGS) -static -o $@ $< -lcap
 
 $(TEST_DIR)/sandbox: tests/sandbox-cli.c $(HARNESS_DEPS)
 	@mkdir -p $(dir $@)
