@@ -780,9 +780,9 @@ const char *
 userns_blocked_hint(int err)
 {
     if (err == ENOSPC)
-        return "a namespace limit is reached, or 0: 'sysctl "
-               "user.max_user_namespaces' shows the user namespaces', and "
-               "'sudo sysctl -w user.max_user_namespaces=15000' raises it";
+        return "the limit of user namespaces is reached, or 0: 'sysctl "
+               "user.max_user_namespaces' shows it, and 'sudo sysctl -w "
+               "user.max_user_namespaces=15000' raises it";
     if (err != EPERM && err != EACCES)
         return NULL;
     if (read_setting("/proc/sys/kernel/unprivileged_userns_clone", "0"))
