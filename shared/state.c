@@ -73,6 +73,29 @@ state_failed_call(void)
 }
 
 /*
+ * The directory must be the caller's own, and private: a rootless
+ * runtime's lies in /tmp (step 06), where another user could have made it
+ * first, to read or plant records. Checked once the lock is open, so the
+ * directory checked is the one the lock is in: in a sticky /tmp no other
+ * user can swap it afterwards.
+ */
+static int
+check_own_dir(void)
+{
+    struct stat st;
+
+    /* lstat(2): a symbolic link is refused, not followed. */
+    if (lstat(state_dir, &st) == -1)
+        return failed("lstat(\"%s\")", state_dir);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077)) {
+        errno = EPERM;
+        return failed("%s: not a private directory of uid %u", state_dir,
+                      (unsigned)geteuid());
+    }
+    return 0;
+}
+
+/*
  * Locks the state directory, making it when missing: concurrent runs take
  * turns. The last run out removes the directory (state_unlock()), so it
  * may vanish between mkdir(2) and open(2): then it is made again. A lock
@@ -95,6 +118,11 @@ state_lock(void)
     if (lock_fd == -1)
         return failed("open_locked(\"%s\")", path);
     trace("open_locked(\"%s\") = %d", path, lock_fd);
+    if (check_own_dir() == -1) {
+        close(lock_fd);
+        lock_fd = -1;
+        return -1;
+    }
     return 0;
 }
 

@@ -152,7 +152,9 @@ child_redirect(int in, int out, int err, const struct run_opts *opts)
     dup2(out, 1);
     dup2(err, 2);
     if (opts && opts->uid) {
-        if (setgroups(0, NULL) || setresgid(opts->uid, opts->uid, opts->uid) ||
+        gid_t gid = opts->gid ? opts->gid : opts->uid;
+
+        if (setgroups(0, NULL) || setresgid(gid, gid, gid) ||
             setresuid(opts->uid, opts->uid, opts->uid))
             _exit(124);
     }

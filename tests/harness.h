@@ -106,6 +106,7 @@ struct proc {
 
 struct run_opts {
     uid_t uid; /* run as this uid and gid when non-zero */
+    gid_t gid; /* with uid: this gid instead, when non-zero */
     bool keep_stdin; /* give a pipe as stdin instead of /dev/null */
     bool traced; /* PTRACE_TRACEME: the caller traces it from its execve */
 };

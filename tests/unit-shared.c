@@ -2090,6 +2090,39 @@ state_each__after_open__visits_live_records_only(void **state)
 }
 
 static void
+open_in_shared_dir(void *arg)
+{
+    (void)arg;
+    state_dir_in_tmp();
+    mkdir(state_dir, 0700);
+    chmod(state_dir, 0755);
+    if (state_open_record(NULL) == -1)
+        fprintf(stderr, "%s: %s\n", state_failed_call(),
+                strerrorname_np(errno));
+    chmod(state_dir, 0700);
+    cleanup_run();
+}
+
+/*
+ * A state directory others may read (or one another user made: the same
+ * check, by owner) is refused, and no record is made in it.
+ */
+static void
+state_open_record__dir_not_private__refused(void **state)
+{
+    struct child_result r;
+    char expected[PATH_MAX + 64];
+
+    (void)state;
+    run_in_child(open_in_shared_dir, NULL, &r);
+    assert_exited(&r, 0);
+    snprintf(expected, sizeof(expected),
+             "%s: not a private directory of uid 0: EPERM\n",
+             in_tmp((char[PATH_MAX]){0}, "state"));
+    assert_string_equal(r.err, expected);
+}
+
+static void
 gc_and_show(void *arg)
 {
     (void)arg;
@@ -2856,6 +2889,7 @@ main(void)
             state_open_record__fields_then_exit__record_released_and_dir_gone),
         TEST_TMP(state_sweep__dead_runtime__record_released_live_ones_kept),
         TEST_TMP(state_each__after_open__visits_live_records_only),
+        TEST_TMP(state_open_record__dir_not_private__refused),
         TEST_TMP(state_collect_garbage__stale_record__released_and_dir_gone),
         TEST_TMP(
             state__child_dies_in_set_up__record_stays_until_the_runtime_exits),

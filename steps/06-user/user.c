@@ -168,19 +168,20 @@ user_name(uid_t uid, char *name, size_t len)
 }
 
 /*
- * The range subuid(5) or subgid(5) grants the caller (by name or by
- * number), or a count of 0. The first line that names it counts.
+ * The range subuid(5) or subgid(5) grants the caller, or a count of 0.
+ * Both files name the user (by name or by uid), subgid(5) too: a gid is
+ * no key there. The first line that names it counts.
  */
 static struct id_range
-granted_range(const char *file, unsigned long id)
+granted_range(const char *file)
 {
     char name[256] = "", number[24], line[512], who[256];
     struct id_range r = {0};
     unsigned long start, count;
     FILE *f = fopen(file, "re");
 
-    user_name(id, name, sizeof(name));
-    snprintf(number, sizeof(number), "%lu", id);
+    user_name(getuid(), name, sizeof(name));
+    snprintf(number, sizeof(number), "%u", (unsigned)getuid());
     while (f && fgets(line, sizeof(line), f))
         if (sscanf(line, "%255[^:]:%lu:%lu", who, &start, &count) == 3 &&
             (strcmp(who, name) == 0 || strcmp(who, number) == 0)) {
@@ -229,7 +230,7 @@ static void
 check_rootless_map(const char *opt, const char *file, const struct id_map *m,
                    unsigned long own)
 {
-    struct id_range granted = granted_range(file, own);
+    struct id_range granted = granted_range(file);
 
     for (size_t i = 0; i < m->len; i++) {
         const struct id_range *r = &m->ranges[i];
@@ -244,8 +245,8 @@ check_rootless_map(const char *opt, const char *file, const struct id_map *m,
                                  "range subuid(5) and subgid(5) grant it"
                                : "ask for a range in /etc/subuid and "
                                  "/etc/subgid, or map only your own id",
-                 "--%s %lu:%lu:%lu: %s grants uid %lu %s", opt, r->inside,
-                 r->outside, r->count, file, own,
+                 "--%s %lu:%lu:%lu: %s grants uid %u %s", opt, r->inside,
+                 r->outside, r->count, file, (unsigned)getuid(),
                  granted.count ? "another range" : "no range");
     }
 }
@@ -257,7 +258,7 @@ check_rootless_map(const char *opt, const char *file, const struct id_map *m,
 static void
 rootless_default_map(const char *file, unsigned long own, struct id_map *m)
 {
-    struct id_range granted = granted_range(file, own);
+    struct id_range granted = granted_range(file);
 
     m->ranges[0] = (struct id_range){.inside = 0, .outside = own, .count = 1};
     m->len = 1;
@@ -358,8 +359,10 @@ parse_user(struct options *o)
                     o->net_name);
     o->net = NET_NONE; /* the default without root */
     if (o->ip_spec)
-        usage_error("--ip: a rootless container has no network but its "
-                    "loopback");
+        usage_error("--ip: the address of a veth, whose host end needs "
+                    "CAP_NET_ADMIN in the host's network namespace, which "
+                    "only root has: run it with sudo; a rootless container "
+                    "has only its loopback");
     if (o->uid_map.len) {
         check_rootless_map("uidmap", "/etc/subuid", &o->uid_map, getuid());
         check_rootless_map("gidmap", "/etc/subgid", &o->gid_map, getgid());
@@ -442,8 +445,10 @@ parent_reserve_ids(struct container *c)
 }
 
 /*
- * Filesystems that cannot be idmapped, or through which a user namespace
- * should not reach host files: a shifted copy serves instead.
+ * Filesystems statfs(2) names and that cannot be idmapped: the shifted
+ * copy serves instead. A 9p share in the 9P2000.L dialect reports the
+ * type of the host's filesystem, so it is not caught here: its idmap
+ * fails (EINVAL), and the hint names --no-idmap.
  */
 static bool
 idmap_unsupported(const char *path)
