@@ -606,42 +606,60 @@ if [ "$uid" = 0 ] && [ -n "$unshare_cmd" ]; then
 fi
 
 # Step 06 run as root idmaps the rootfs (mount_setattr MOUNT_ATTR_IDMAP),
-# which the filesystem under it must support, by kernel version; on 9p,
-# NFS, an overlay or FUSE it uses the shifted copy, build/rootfs-shifted,
-# instead. stat -f %t is the filesystem's magic number, in hex (statfs(2)).
-# Rootless runs idmap nothing.
+# which the filesystem under it must support, by kernel version. On NFS,
+# an overlay or FUSE the step uses the shifted copy, build/rootfs-shifted,
+# by itself; on 9p it cannot tell (a 9P2000.L share reports the host's
+# filesystem to statfs), and needs --no-idmap. The type comes from
+# mountinfo: the mount that holds the rootfs, the longest mount point
+# that is a prefix of its path. Rootless runs idmap nothing.
 if [ -d build/rootfs ]; then fsdir=build/rootfs; else fsdir=.; fi
-fsmagic=$(stat -f -c %t "$fsdir" 2>/dev/null)
-fsname=""
+fspath=$(cd "$fsdir" 2>/dev/null && pwd -P)
+fstype=$(awk -v p="$fspath" '{
+    for (i = 7; $i != "-"; i++)
+        ;
+    mp = $5
+    if (p == mp || mp == "/" || index(p, mp "/") == 1)
+        if (length(mp) >= best) {
+            best = length(mp)
+            type = $(i + 1)
+        }
+} END { print type }' /proc/self/mountinfo 2>/dev/null)
+fsname=$fstype
 fsneed=""
-case $fsmagic in
-ef53) fsname=ext4 fsneed=5012 ;;
-58465342) fsname=xfs fsneed=5012 ;;
-4d44) fsname=vfat fsneed=5012 ;;
-9123683e) fsname=btrfs fsneed=5015 ;;
-1021994) fsname=tmpfs fsneed=6003 ;;
-1021997) fsname=9p ;;
-6969) fsname=nfs ;;
-794c7630) fsname=overlay ;;
-65735546) fsname=fuse ;;
+case $fstype in
+ext2 | ext3 | ext4) fsname=ext4 fsneed=5012 ;;
+xfs | vfat) fsneed=5012 ;;
+btrfs) fsneed=5015 ;;
+tmpfs) fsneed=6003 ;;
+9p) ;;
+nfs | nfs4 | overlay | fuse | fuse.* | fuseblk) fsname=auto:$fstype ;;
+*) fsname="" ;;
 esac
 shifted=""
 [ -x build/rootfs-shifted/bin/busybox ] && shifted=yes
 shiftfix="sudo make rootfs-shifted (make test builds it too)"
 case $fsname in
-9p | nfs | overlay | fuse)
+auto:*)
     if [ -n "$shifted" ]; then
-        row OK "idmapped rootfs" 06+ "$fsdir is on $fsname, which cannot be idmapped: step 06\
+        row OK "idmapped rootfs" 06+ "$fsdir is on $fstype, which cannot be idmapped: step 06\
  uses build/rootfs-shifted, which is built"
     else
-        row WARN "idmapped rootfs" 06+ "$fsdir is on $fsname, which cannot be idmapped, and\
+        row WARN "idmapped rootfs" 06+ "$fsdir is on $fstype, which cannot be idmapped, and\
  build/rootfs-shifted is not built: step 06 as root refuses to start (rootless runs)" \
             "$shiftfix"
     fi
     ;;
+9p)
+    fix9p="give step 06 --no-idmap (build/rootfs-shifted is built)"
+    [ -n "$shifted" ] || fix9p="$shiftfix, then give step 06 --no-idmap"
+    row WARN "idmapped rootfs" 06+ "$fsdir is on 9p, which cannot be idmapped, and step 06\
+ cannot tell: as root it fails at mount_setattr (EINVAL) without --no-idmap (rootless runs)" \
+        "$fix9p"
+    ;;
 "")
-    row INFO "idmapped rootfs" 06+ "$fsdir is on a filesystem of magic ${fsmagic:-?}: if\
- step 06 fails at mount_setattr with EINVAL, use --no-idmap" "$shiftfix, then --no-idmap"
+    row INFO "idmapped rootfs" 06+ "$fsdir is on ${fstype:-a filesystem mountinfo does not\
+ show}: if step 06 fails at mount_setattr with EINVAL, use --no-idmap" \
+        "$shiftfix, then --no-idmap"
     ;;
 *)
     fsver="$((fsneed / 1000)).$((fsneed % 1000))"
