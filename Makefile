@@ -126,10 +126,11 @@ check-diffs:
 
 # tutorial.md is generated from tutorial.md.in: the diffs from the code,
 # the shell sessions run for real in the test sandbox (as root).
-tutorial: all rootfs test-build
+# Chapter 8 shows the shifted copy too (rootfs-shifted, as root).
+tutorial: all rootfs rootfs-shifted test-build
 	@tools/tutorial.sh
 
-tutorial-check: all rootfs test-build
+tutorial-check: all rootfs rootfs-shifted test-build
 	@tools/tutorial.sh --check
 
 FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/*.[ch] tests/*.[ch])

@@ -58,7 +58,7 @@ test: test-deps
 # in the sandbox its sessions run in (tests/sandbox-cli.c).
 sandbox: test-deps
 	$(NEED_ROOT)
-	@$(MAKE) --no-print-directory all rootfs test-build
+	@$(MAKE) --no-print-directory all rootfs rootfs-shifted test-build
 	@$(TEST_DIR)/sandbox --interactive
 
 # make grade STEP=NN STEP_BIN=path: a report on a student's step NN.
@@ -66,5 +66,5 @@ grade: test-deps
 	@[ -n "$(STEP)" ] && [ -f "$(STEP_BIN)" ] || { echo "usage: sudo make" \
 		"grade STEP=NN STEP_BIN=path/to/their/binary" >&2; exit 2; }
 	$(NEED_ROOT)
-	@$(MAKE) --no-print-directory all rootfs test-build
+	@$(MAKE) --no-print-directory all rootfs rootfs-shifted test-build
 	@$(TEST_ENV) tools/grade.sh $(STEP)

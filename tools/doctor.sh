@@ -336,7 +336,8 @@ feature "close_range 5.11" all 5 11 FAIL "every step calls it first (CLOSE_RANGE
 feature "userns overlayfs 5.11" 08+ 5 11 WARN "overlay mounted in a user namespace (rootless)"
 feature "mount_setattr 5.12" 04+ 5 12 FAIL "mount_setattr(2), AT_RECURSIVE: read-only volumes"
 feature "idmapped mounts 5.12" 06+ 5 12 FAIL "open_tree, move_mount, MOUNT_ATTR_IDMAP"
-feature "tmpfs idmapped 6.3" 06+ 6 3 FAIL "idmapped mounts of images on tmpfs"
+# Which filesystems can be idmapped, and since when, is judged below, for
+# the filesystem build/rootfs is on ("idmapped rootfs").
 # Only make test needs it: without it, one check is skipped (allowed-skips).
 feature "listmount 6.8" 04+ 6 8 INFO "make test's check that no host mount stays in the container's namespace"
 
@@ -595,11 +596,106 @@ else
     rootless "unprivileged user namespaces"
 fi
 if [ "$uid" = 0 ] && [ -n "$unshare_cmd" ]; then
-    if ! err=$(cd / && $unshare_cmd -U true 2>&1); then
+    if err=$(cd / && $unshare_cmd -U true 2>&1); then
+        row OK "  userns as root" 06+ "unshare -U worked as root"
+    else
         row FAIL "  userns as root" 06+ \
             "root cannot make a user namespace: $(oneline "$err")" \
             "user.max_user_namespaces > 0; in a container, let its seccomp allow unshare$chrooted"
     fi
+fi
+
+# Step 06 run as root idmaps the rootfs (mount_setattr MOUNT_ATTR_IDMAP),
+# which the filesystem under it must support, by kernel version. On NFS,
+# an overlay or FUSE the step uses the shifted copy, build/rootfs-shifted,
+# by itself; on 9p it cannot tell (a 9P2000.L share reports the host's
+# filesystem to statfs), and needs --no-idmap. The type comes from
+# mountinfo: the mount that holds the rootfs, the longest mount point
+# that is a prefix of its path. Rootless runs idmap nothing.
+if [ -d build/rootfs ]; then fsdir=build/rootfs; else fsdir=.; fi
+fspath=$(cd "$fsdir" 2>/dev/null && pwd -P)
+fstype=$(awk -v p="$fspath" '{
+    for (i = 7; $i != "-"; i++)
+        ;
+    mp = $5
+    if (p == mp || mp == "/" || index(p, mp "/") == 1)
+        if (length(mp) >= best) {
+            best = length(mp)
+            type = $(i + 1)
+        }
+} END { print type }' /proc/self/mountinfo 2>/dev/null)
+fsname=$fstype
+fsneed=""
+case $fstype in
+ext2 | ext3 | ext4) fsname=ext4 fsneed=5012 ;;
+xfs | vfat) fsneed=5012 ;;
+btrfs) fsneed=5015 ;;
+tmpfs) fsneed=6003 ;;
+9p) ;;
+nfs | nfs4 | overlay | fuse | fuse.* | fuseblk) fsname=auto:$fstype ;;
+*) fsname="" ;;
+esac
+shifted=""
+[ -x build/rootfs-shifted/bin/busybox ] && shifted=yes
+shiftfix="sudo make rootfs-shifted (make test builds it too)"
+case $fsname in
+auto:*)
+    if [ -n "$shifted" ]; then
+        row OK "idmapped rootfs" 06+ "$fsdir is on $fstype, which cannot be idmapped: step 06\
+ uses build/rootfs-shifted, which is built"
+    else
+        row WARN "idmapped rootfs" 06+ "$fsdir is on $fstype, which cannot be idmapped, and\
+ build/rootfs-shifted is not built: step 06 as root refuses to start (rootless runs)" \
+            "$shiftfix"
+    fi
+    ;;
+9p)
+    fix9p="give step 06 --no-idmap (build/rootfs-shifted is built)"
+    [ -n "$shifted" ] || fix9p="$shiftfix, then give step 06 --no-idmap"
+    row WARN "idmapped rootfs" 06+ "$fsdir is on 9p, which cannot be idmapped, and step 06\
+ cannot tell: as root it fails at mount_setattr (EINVAL) without --no-idmap (rootless runs)" \
+        "$fix9p"
+    ;;
+"")
+    row INFO "idmapped rootfs" 06+ "$fsdir is on ${fstype:-a filesystem mountinfo does not\
+ show}: if step 06 fails at mount_setattr with EINVAL, use --no-idmap" \
+        "$shiftfix, then --no-idmap"
+    ;;
+*)
+    fsver="$((fsneed / 1000)).$((fsneed % 1000))"
+    if [ "$kcode" -ge "$fsneed" ]; then
+        row OK "idmapped rootfs" 06+ "$fsdir is on $fsname, idmappable since $fsver"
+    else
+        row WARN "idmapped rootfs" 06+ "$fsdir is on $fsname, idmappable only since $fsver\
+ (this is $kmaj.$kmin): step 06 as root fails at mount_setattr (rootless runs)" \
+            "a kernel >= $fsver; or $shiftfix, then --no-idmap"
+    fi
+    ;;
+esac
+if [ -n "$shifted" ]; then
+    row OK "  shifted rootfs" 06+ "build/rootfs-shifted (for --no-idmap, owners from 1048576)"
+else
+    row INFO "  shifted rootfs" 06+ "not built: --no-idmap and make test use it; sudo make\
+ rootfs-shifted builds it"
+fi
+
+# Root's containers take their host ids from boxstep's pool, 65536 each
+# from 1048576 on (1024 ranges); an /etc/subuid or /etc/subgid entry that
+# reaches into it shares host ids with them, and a container whose range
+# meets one is refused.
+pool=$(awk -F: 'FILENAME ~ /subuid$/ { f = "subuid" } FILENAME ~ /subgid$/ { f = "subgid" }
+    NF >= 3 && $2 ~ /^[0-9]+$/ && $3 ~ /^[0-9]+$/ &&
+        $2 + $3 > 1048576 && $2 < 1048576 + 1024 * 65536 {
+        printf " %s:%s:%s (%s)", $1, $2, $3, f
+    }' /etc/subuid /etc/subgid 2>/dev/null)
+if [ -z "$pool" ]; then
+    row OK "id pool 1048576+" 06+ "no /etc/subuid or /etc/subgid entry reaches into\
+ boxstep's pool of host ids"
+else
+    row WARN "id pool 1048576+" 06+ "entries reach into boxstep's pool of host ids:$pool;\
+ a root-run container whose range meets one is refused" \
+        "move them below 1048576 (usermod --del-subuids, --add-subuids), or give step 06\
+ --uidmap and --gidmap"
 fi
 
 # /etc/subuid and /etc/subgid, and newuidmap/newgidmap (package uidmap):

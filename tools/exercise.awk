@@ -15,11 +15,15 @@
 #    comment of the first function it calls (the "purposes" file);
 #  - except in the functions named in `keep` (parse_args: the skeleton
 #    takes its step's whole command line), and a new local variable whose
-#    initialiser calls nothing: those lines stay;
+#    initialiser calls nothing: those lines stay (but not in a function
+#    whose parameters step NN changes: the variable may stand for an old
+#    parameter, or use a new one);
 #  - a line step NN changes or removes stays as the earlier step has it,
 #    after a TODO(NN) note with the reason steps/ALLOWED-CHANGES gives (the
 #    "reasons" file), so the skeleton behaves like the earlier step there;
-#    what step NN has instead becomes TODO(NN) comments;
+#    what step NN has instead becomes TODO(NN) comments. A function whose
+#    header step NN changes (its parameters) keeps the earlier header and
+#    body, with step NN's new lines in it as TODO(NN) comments;
 #  - everything else step NN adds stays: includes, macros, comments, types,
 #    struct fields, declarations and tables; main.c's text block (--help)
 #    is step NN's.
@@ -350,6 +354,7 @@ function end_stub(    text, calls, params) {
 # ---- step NN's side, line by line ----
 
 function reset_header() {
+    hdr_changed = 0
     hdr_name = ""
     hdr_type = ""
     hdr_params = ""
@@ -373,7 +378,8 @@ function top_level(tag, s, code) {
     }
     if (s == "{" && hdr_name != "") {
         fn = hdr_name
-        fn_new = hdr_tag == "+"
+        fn_new = hdr_tag == "+" && !hdr_changed
+        fn_changed = hdr_changed
         depth = 1
         if (index_only && hdr_comment && comment_text != "")
             printf "%s\t%s\n", fn, first_sentence(comment_text)
@@ -393,6 +399,7 @@ function top_level(tag, s, code) {
         hdr_type = hdr_type " " hdr_params
         hdr_name = substr(s, 1, RLENGTH - 1)
         hdr_tag = tag
+        hdr_changed = tag == "+" && replaces_header(hdr_name)
         hdr_params = s
     } else if (hdr_name != "")
         hdr_params = hdr_params " " s
@@ -402,6 +409,16 @@ function top_level(tag, s, code) {
     emit(tag, s)
     if (depth == 0 && code ~ /[;}][ \t]*$/)
         reset_header()
+}
+
+# Whether the lines step NN removes in this hunk hold the header of the
+# function name: then step NN changes its parameters (steps/ALLOWED-CHANGES)
+# and the function is the earlier step's, not a new one.
+function replaces_header(name,    i) {
+    for (i = 1; i <= n_old; i++)
+        if (index(old[i], name "(") == 1)
+            return 1
+    return 0
 }
 
 # Prints a line outside the functions. One that a changed hunk brings
@@ -428,9 +445,13 @@ function in_function(tag, s, code,    opens) {
     }
     if (tag == "+" && continues(s, code)) {
         gather(s, code)
+    } else if (tag == "+" && trim(s) == "") {
+        flush_group() # a blank line starts no statement
+        put(s)
     } else if (tag == "+") {
         flush_group()
-        if (!n_old && ((fn in keep_fn) || is_local_variable(code)))
+        if (!n_old && ((fn in keep_fn) ||
+                       (!fn_changed && is_local_variable(code))))
             put(s)
         else
             gather(s, code)

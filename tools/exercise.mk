@@ -22,10 +22,11 @@ exercise-build: $(SHARED_LIB)
 	@[ -n "$(EXERCISE)" ] && [ -f "$(EXERCISE_DIR)/main.c" ] || { echo \
 		"usage: make exercise-build EXERCISE=exercises/NN-name" >&2; exit 2; }
 	$(CC) $(CFLAGS) -o $(EXERCISE_DIR)/$(notdir $(EXERCISE_DIR)) \
-		$(wildcard $(EXERCISE_DIR)/*.c) $(SHARED_LIB) $(LDFLAGS)
+		$(wildcard $(EXERCISE_DIR)/*.c) $(SHARED_LIB) $(LDFLAGS) $(LDLIBS)
 
 exercise-check: test-deps
 	$(NEED_ROOT)
-	@$(MAKE) --no-print-directory all rootfs test-build $(SHARED_LIB)
+	@$(MAKE) --no-print-directory all rootfs rootfs-shifted test-build \
+		$(SHARED_LIB)
 	@$(EXERCISE_ENV) BOXSTEP_BUILD=$(CURDIR)/$(BUILD) \
 		tools/exercise-check.sh $(STEP)
