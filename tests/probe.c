@@ -59,6 +59,9 @@
  *   probe owner PATH              PATH's owner, as UID:GID (lstat)
  *   probe mknod PATH              makes a block device node at PATH and
  *                                 removes it: "ok" or the errno's name
+ *   probe remount PATH            remounts the mount at PATH read-write,
+ *                                 suid and dev (MS_REMOUNT|MS_BIND, no
+ *                                 flag): "ok" or the errno's name
  *   probe write-unnamed DIR       writes a file with no name in DIR
  *                                 (O_TMPFILE): "ok" or the errno's name
  *   probe open-handle TYPE:HEX [MOUNT]  open_by_handle_at(2) of that
@@ -851,6 +854,22 @@ make_node(const char *path)
 }
 
 /*
+ * mount(2) MS_REMOUNT|MS_BIND with no other flag asks for the mount's own
+ * flags to be cleared: read-write, suid, dev. The kernel refuses
+ * (EPERM) to clear a flag a copy into a less privileged mount namespace
+ * locked.
+ */
+static int
+remount_clear(const char *path)
+{
+    if (mount(NULL, path, NULL, MS_REMOUNT | MS_BIND, NULL) == -1)
+        printf("%s\n", strerrorname_np(errno));
+    else
+        printf("ok\n");
+    return 0;
+}
+
+/*
  * A write that leaves nothing behind where it succeeds: O_TMPFILE makes
  * an inode in DIR's filesystem that has no name and goes on close. A
  * filesystem without O_TMPFILE (9p) gets a named file, removed at once.
@@ -1055,6 +1074,8 @@ main(int argc, char *argv[])
         return make_node(arg);
     if (!strcmp(cmd, "open-handle") && arg)
         return open_handle(arg, arg2);
+    if (!strcmp(cmd, "remount") && arg)
+        return remount_clear(arg);
     if (!strcmp(cmd, "write-unnamed") && arg)
         return write_unnamed(arg);
     if (!strcmp(cmd, "finit-module"))

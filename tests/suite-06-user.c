@@ -484,6 +484,15 @@ rootfs_readonly(const char *step)
     return strcmp(reply, "EROFS") == 0;
 }
 
+/* "EPERM": the remount was refused; "ok": it was made. */
+static bool
+remount_refused(const char *reply)
+{
+    if (strcmp(reply, "ok") && strcmp(reply, "EPERM"))
+        fail_check("probe remount said '%s'", reply);
+    return strcmp(reply, "EPERM") == 0;
+}
+
 /*
  * The rootfs is nosuid and nodev (the flags statvfs(3) gives for /): no
  * setuid file or device node in the shared image acts. On 05 it has
@@ -497,6 +506,36 @@ rootfs_nosuid_nodev(const char *step)
     snprintf(flags, sizeof(flags), " %s ",
              answer(BOX(PROBE, "mountflags", "/")));
     return strstr(flags, " nosuid ") && strstr(flags, " nodev ");
+}
+
+/*
+ * Root inside cannot take those flags off again: remounting / read-write,
+ * suid and dev is refused (EPERM), as the flags came locked with the
+ * copy of the runtime's mount namespace. On 05 the remount succeeds (in
+ * the container's own mount namespace; / was read-write already).
+ */
+static bool
+rootfs_flags_locked(const char *step)
+{
+    return remount_refused(answer(BOX(PROBE, "remount", "/")));
+}
+
+/*
+ * A read-only volume stays so: remounting it read-write is refused. On
+ * 05 it succeeds, in the container's mount namespace. Before step 04
+ * there are no volumes: the probe directory the sandbox binds on /srv
+ * stands in for one.
+ */
+static bool
+volume_ro_locked(const char *step)
+{
+    char spec[PATH_MAX + 8];
+
+    if (atoi(step) < 4)
+        return remount_refused(answer(BOX(PROBE, "remount", PROBE_DIR)));
+    snprintf(spec, sizeof(spec), "%s:/mnt:ro", build_dir());
+    return remount_refused(
+        answer(BOX("--volume", spec, PROBE, "remount", "/mnt")));
 }
 
 /*
@@ -546,6 +585,8 @@ NO_IDMAP_TWIN(finit_module_refused)
 NO_IDMAP_TWIN(keyring_private)
 NO_IDMAP_TWIN(rootfs_readonly)
 NO_IDMAP_TWIN(rootfs_nosuid_nodev)
+NO_IDMAP_TWIN(rootfs_flags_locked)
+NO_IDMAP_TWIN(volume_ro_locked)
 NO_IDMAP_TWIN(ranges_differ)
 
 /* ---- behaviours ---- */
@@ -810,6 +851,8 @@ main(void)
         {"keyring_private", "06", keyring_private, NULL},
         {"rootfs_readonly", "06", rootfs_readonly, "07"},
         {"rootfs_nosuid_nodev", "06", rootfs_nosuid_nodev, "07"},
+        {"rootfs_flags_locked", "06", rootfs_flags_locked, "07"},
+        {"volume_ro_locked", "06", volume_ro_locked, NULL},
         {"ranges_differ", "06", ranges_differ, NULL},
         {"user_ns_no_idmap", "06", user_ns_no_idmap, NULL},
         {"uid_mapped_no_idmap", "06", uid_mapped_no_idmap, NULL},
@@ -824,6 +867,9 @@ main(void)
         {"rootfs_readonly_no_idmap", "06", rootfs_readonly_no_idmap, "07"},
         {"rootfs_nosuid_nodev_no_idmap", "06", rootfs_nosuid_nodev_no_idmap,
          "07"},
+        {"rootfs_flags_locked_no_idmap", "06", rootfs_flags_locked_no_idmap,
+         "07"},
+        {"volume_ro_locked_no_idmap", "06", volume_ro_locked_no_idmap, NULL},
         {"ranges_differ_no_idmap", "06", ranges_differ_no_idmap, NULL},
     };
     static const struct behaviour behaviours[] = {

@@ -134,10 +134,11 @@ child(void *arg)
     cleanup_forget();
     wait_for_parent(c);
     setup_user(c); /* 06: root inside, first */
+    setup_mount_namespace(c); /* 06: a copy of the runtime's, locked */
     setup_uts(o->hostname);
     setup_mount_propagation();
     setup_root_bind(c);
-    setup_root_readonly(); /* 06 */
+    setup_root_readonly(c); /* 06: rootless */
     setup_proc_sys();
     setup_dev();
     setup_volumes(c);
@@ -165,6 +166,7 @@ clone_child(struct container *c)
     flags |= CLONE_NEWNS; /* 04: mount_namespaces(7) */
     flags |= CLONE_NEWNET; /* 05: network_namespaces(7) */
     flags |= CLONE_NEWUSER; /* 06: user_namespaces(7) */
+    flags &= ~CLONE_NEWNS; /* but made by the child (06): unshare(2) */
     fflush(NULL); /* or buffered output would be written by both */
     pid = clone(child, child_stack + STACK_SIZE, flags, c);
     if (pid == -1) /* 06: a user namespace needs no root, unless blocked */
@@ -213,9 +215,11 @@ main(int argc, char *argv[])
     parent_reserve_network(&ctr); /* 05 */
     parent_reserve_ids(&ctr); /* 06 */
     parent_open_trees(&ctr); /* 06 */
+    parent_private_mounts(&opts); /* 06 */
     ctr.pid = clone_child(&ctr);
     parent_map_ids(&ctr); /* 06 */
     parent_idmap_rootfs(&ctr); /* 06 */
+    parent_attach_trees(&ctr); /* 06 */
     parent_setup_network(&ctr); /* 05 */
     if (state_unlock() == -1) /* 05 */
         die("%s", state_failed_call());

@@ -127,8 +127,8 @@ setup_root_bind(const struct container *c)
 {
     const char *rootfs = c->opts->rootfs;
 
-    if (c->rootfs_tree != -1) { /* 06: the runtime prepared it */
-        setup_attach_root(c->rootfs_tree);
+    if (c->rootfs_tree != -1) { /* 06: the runtime attached it */
+        setup_root_copy();
         return;
     }
     must(mount(rootfs, rootfs, NULL, MS_BIND | MS_REC, NULL),
@@ -246,6 +246,8 @@ setup_volumes(const struct container *c)
     for (size_t i = 0; i < count; i++) {
         const struct volume *v = &volumes[i];
 
+        if (c->volume_trees[i] != -1) /* 06: the runtime attached it */
+            continue;
         snprintf(target, sizeof(target), ".%s", v->container);
         if (stat(target, &st) == -1)
             die_hint("a volume's CONTAINER path must exist in the root "
@@ -253,12 +255,9 @@ setup_volumes(const struct container *c)
                      "before step 08",
                      "stat(\"%s\") for --volume %s:%s", target, v->host,
                      v->container);
-        if (c->volume_trees[i] != -1) /* 06: the runtime prepared it */
-            setup_attach_volume(c->volume_trees[i], target);
-        else
-            must(mount(v->host, target, NULL, MS_BIND | MS_REC, NULL),
-                 "mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC, NULL)", v->host,
-                 target);
+        must(mount(v->host, target, NULL, MS_BIND | MS_REC, NULL),
+             "mount(\"%s\", \"%s\", NULL, MS_BIND|MS_REC, NULL)", v->host,
+             target);
         if (v->read_only)
             must(mount_setattr(AT_FDCWD, target, AT_RECURSIVE, &read_only,
                                sizeof(read_only)),

@@ -81,7 +81,7 @@ struct container {
     struct id_map gid_map;
     bool setgroups_denied; /* 06: setgroups(2) denied, rootless */
     bool idmap; /* 06: the rootfs tree is idmapped */
-    int rootfs_tree; /* 06: the runtime's detached rootfs, or -1 */
+    int rootfs_tree; /* 06: the runtime's rootfs tree, or -1 */
     int volume_trees[OPT_LIST_MAX]; /* 06: each volume's, or -1 */
 };
 
@@ -127,9 +127,11 @@ void parent_open_trees(struct container *c);
 void parent_map_ids(struct container *c);
 void parent_idmap_rootfs(struct container *c);
 void setup_user(const struct container *c);
-void setup_attach_root(int tree);
-void setup_attach_volume(int tree, const char *target);
-void setup_root_readonly(void);
+void parent_private_mounts(const struct options *o);
+void parent_attach_trees(const struct container *c);
+void setup_mount_namespace(const struct container *c);
+void setup_root_copy(void);
+void setup_root_readonly(const struct container *c);
 const char *userns_blocked_hint(int err);
 
 #endif

@@ -498,6 +498,25 @@ open_detached_tree(const char *path, bool rootless)
     return tree;
 }
 
+/* mount_setattr(2) on a whole detached tree. */
+static void
+set_tree_attr(int tree, struct mount_attr *attr, const char *what)
+{
+    must(mount_setattr(tree, "", AT_EMPTY_PATH | AT_RECURSIVE, attr,
+                       sizeof(*attr)),
+         "mount_setattr(%d, \"\", AT_EMPTY_PATH|AT_RECURSIVE, {%s})", tree,
+         what);
+}
+
+/* move_mount(2): a detached tree, attached at path. */
+static void
+attach_tree(int tree, const char *path)
+{
+    must(move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH),
+         "move_mount(%d, \"\", AT_FDCWD, \"%s\", MOVE_MOUNT_F_EMPTY_PATH)",
+         tree, path);
+}
+
 /*
  * Before clone(): the rootfs and the volumes as detached mounts, which
  * the child, a copy of the runtime, holds too. After setresuid() the
@@ -537,6 +556,59 @@ parent_open_trees(struct container *c)
     for (size_t i = 0; i < o->volume_specs.len; i++)
         c->volume_trees[i] =
             open_detached_tree(o->volumes[i].host, o->rootless);
+}
+
+/*
+ * Root's runtime prepares the container's tree in a mount namespace of
+ * its own: unshare(2), then every mount private, so that nothing it
+ * attaches reaches the host's tree (on most systemd machines / is shared).
+ * The child starts in this namespace, and copies it (setup_mount_namespace()).
+ */
+void
+parent_private_mounts(const struct options *o)
+{
+    if (o->rootless)
+        return;
+    must(unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)");
+    must(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL),
+         "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)");
+}
+
+/*
+ * After the idmap: the trees, read-only, nosuid and nodev where they must
+ * be, attached in the runtime's namespace with move_mount(2): the rootfs
+ * over its own path (any directory would do: the child pivots into it),
+ * each volume at its place in it. The child's copy of this namespace
+ * gets them with those flags locked.
+ */
+void
+parent_attach_trees(const struct container *c)
+{
+    const struct options *o = c->opts;
+    struct mount_attr image = {
+        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    struct mount_attr read_only = {.attr_set = MOUNT_ATTR_RDONLY};
+    char target[PATH_MAX * 2];
+
+    if (c->rootfs_tree == -1)
+        return; /* rootless: the child binds them */
+    set_tree_attr(c->rootfs_tree, &image,
+                  "MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV");
+    attach_tree(c->rootfs_tree, o->rootfs);
+    for (size_t i = 0; i < o->volume_specs.len; i++) {
+        const struct volume *v = &o->volumes[i];
+
+        snprintf(target, sizeof(target), "%s%s", o->rootfs, v->container);
+        if (access(target, F_OK) == -1)
+            die_hint("a volume's CONTAINER path must exist in the root "
+                     "filesystem: boxstep makes nothing in the shared image "
+                     "before step 08",
+                     "access(\"%s\") for --volume %s:%s", target, v->host,
+                     v->container);
+        if (v->read_only)
+            set_tree_attr(c->volume_trees[i], &read_only, "MOUNT_ATTR_RDONLY");
+        attach_tree(c->volume_trees[i], target);
+    }
 }
 
 /* One map, written whole: the kernel takes a single write(2). */
@@ -717,45 +789,69 @@ setup_user(const struct container *c)
 }
 
 /*
- * The rootfs, read-only, nosuid and nodev until step 08 gives each
- * container a layer of its own: a write through an idmapped mount lands
- * in the shared image as host root, so root inside could plant a setuid
- * root file on the host. mount_setattr(2) with AT_RECURSIVE adds the
- * flags to the whole tree.
+ * The child's mount namespace, made now rather than by clone(): the
+ * runtime attached the trees in its own (private) mount namespace, which
+ * the child shares until this call. unshare(2) copies it, and since the
+ * copy is owned by the child's user namespace, a less privileged one, the
+ * kernel locks what it copies: the read-only, nosuid and nodev flags
+ * cannot be cleared, nor a mount taken off what it covers. Flags the
+ * child set itself, in a namespace it owns, it could clear again. The
+ * working directory moves to the copy of the tree it was in.
  */
 void
-setup_root_readonly(void)
+setup_mount_namespace(const struct container *c)
 {
-    struct mount_attr flags = {
-        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
-
-    must(mount_setattr(AT_FDCWD, ".", AT_RECURSIVE, &flags, sizeof(flags)),
-         "mount_setattr(AT_FDCWD, \".\", AT_RECURSIVE, "
-         "{MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV})");
+    if (c->rootfs_tree != -1)
+        must(fchdir(c->rootfs_tree), "fchdir(%d)", c->rootfs_tree);
+    must(unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)");
 }
 
 /*
- * move_mount(2): the runtime's detached tree is attached on top of the
- * child's /, a place it can always reach (the rootfs's own path may lie
- * under /root). pivot_root(2) then makes it the root, and takes the old
- * one away. fchdir(2) into the tree: the child works inside it.
+ * pivot_root(2) refuses a locked mount as the new root: it would uncover
+ * what the mount hides. So the child copies the tree it stands in:
+ * open_tree(2), recursive, whose copy keeps the locked flags but is
+ * locked to no place, attached with move_mount(2) on top of the child's
+ * /, a place it can always reach (pivot_root takes it from there), and
+ * entered with fchdir(2).
  */
 void
-setup_attach_root(int tree)
+setup_root_copy(void)
 {
+    int tree =
+        must(open_tree(AT_FDCWD, ".",
+                       OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
+             "open_tree(AT_FDCWD, \".\", OPEN_TREE_CLONE|"
+             "OPEN_TREE_CLOEXEC|AT_RECURSIVE)");
+
     must(move_mount(tree, "", AT_FDCWD, "/", MOVE_MOUNT_F_EMPTY_PATH),
          "move_mount(%d, \"\", AT_FDCWD, \"/\", MOVE_MOUNT_F_EMPTY_PATH)",
          tree);
     must(fchdir(tree), "fchdir(%d)", tree);
+    close(tree);
 }
 
-/* A volume's detached tree, attached at its place in the new root. */
+/*
+ * The rootfs, read-only, nosuid and nodev until step 08 gives each
+ * container a layer of its own: a write through an idmapped mount lands
+ * in the shared image as host root, so root inside could plant a setuid
+ * root file on the host. mount_setattr(2) with AT_RECURSIVE adds the
+ * flags to the whole tree. Root's runtime set them already, locked (see
+ * setup_mount_namespace()), and attached the volumes in the tree since:
+ * this is for a rootless child, which binds the rootfs itself. Its flags
+ * are not locked, and root inside could clear them; but it writes as the
+ * user, who could write those files anyway.
+ */
 void
-setup_attach_volume(int tree, const char *target)
+setup_root_readonly(const struct container *c)
 {
-    must(move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH),
-         "move_mount(%d, \"\", AT_FDCWD, \"%s\", MOVE_MOUNT_F_EMPTY_PATH)",
-         tree, target);
+    struct mount_attr flags = {
+        .attr_set = MOUNT_ATTR_RDONLY | MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+
+    if (c->rootfs_tree != -1)
+        return;
+    must(mount_setattr(AT_FDCWD, ".", AT_RECURSIVE, &flags, sizeof(flags)),
+         "mount_setattr(AT_FDCWD, \".\", AT_RECURSIVE, "
+         "{MOUNT_ATTR_RDONLY|MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV})");
 }
 
 static bool
