@@ -50,11 +50,12 @@
 #include "step.h"
 
 /*
- * boxstep's pool of host ids: 65536 per container, from 1048576 on, far
- * above the 100000-based ranges Debian's adduser gives users in
- * /etc/subuid. Its first range is the shifted copies' (--no-idmap), which
- * every container without an idmapped rootfs shares; the others are
- * reserved one per running container, in its state record.
+ * boxstep's pool of host ids: 65536 per container, from 1048576 on,
+ * above the ranges Debian's adduser gives its first 15 users in
+ * /etc/subuid (100000 on, 65536 each); an entry that reaches into the
+ * pool is refused (check_not_granted()). Its first range is the shifted copies'
+ * (--no-idmap), which every container without an idmapped rootfs shares; the
+ * others are reserved one per running container, in its state record.
  */
 #define POOL_BASE 1048576UL
 #define RANGE_SIZE 65536UL
@@ -400,6 +401,19 @@ set_single_range(struct id_map *m, unsigned long base)
 }
 
 /*
+ * The shifted copy's range, which every container without an idmapped
+ * rootfs shares: not a user's either.
+ */
+static void
+use_shifted_range(struct container *c)
+{
+    check_not_granted("/etc/subuid", SHIFTED_BASE);
+    check_not_granted("/etc/subgid", SHIFTED_BASE);
+    set_single_range(&c->uid_map, SHIFTED_BASE);
+    set_single_range(&c->gid_map, SHIFTED_BASE);
+}
+
+/*
  * The maps the child gets. Root's default: a range of the pool no live
  * container holds, recorded (under the state lock) until this container
  * is gone. --no-idmap: the shifted copy's range. Rootless: the caller's
@@ -421,10 +435,8 @@ parent_reserve_ids(struct container *c)
     }
     /* Known before clone(): the child must not call setgroups(2) then. */
     c->setgroups_denied = o->rootless && is_own_id(&c->gid_map, getgid());
-    if (o->no_idmap) {
-        set_single_range(&c->uid_map, SHIFTED_BASE);
-        set_single_range(&c->gid_map, SHIFTED_BASE);
-    }
+    if (o->no_idmap)
+        use_shifted_range(c);
     if (o->rootless || o->no_idmap || o->uid_map.len)
         return;
     if (state_each(note_taken_range, taken) == -1)
@@ -484,9 +496,12 @@ open_detached_tree(const char *path, bool rootless)
         return -1;
     }
     must_hint(tree,
-              errno == ENOSYS ? "idmapped mounts need Linux 5.12 or later "
-                                "(and valgrind 3.19 does not know the call)"
-                              : NULL,
+              errno == ENOSYS  ? "idmapped mounts need Linux 5.12 or later "
+                                 "(and valgrind 3.19 does not know the call)"
+              : errno == EPERM ? "this is root of a user namespace, not the "
+                                 "host's (unshare -r, a container): run it "
+                                 "as the host's root, or as an ordinary user"
+                               : NULL,
               "open_tree(AT_FDCWD, \"%s\", OPEN_TREE_CLONE|OPEN_TREE_CLOEXEC|"
               "AT_RECURSIVE)",
               path);
@@ -537,13 +552,24 @@ parent_open_trees(struct container *c)
         shifted_path(o->rootfs, shifted, sizeof(shifted));
         if (access(shifted, F_OK) == -1) {
             errno = EOPNOTSUPP;
-            die_hint("use a rootfs on a local filesystem (ext4, xfs, btrfs, "
-                     "tmpfs), or run 'sudo make rootfs-shifted'",
+            die_hint(strcmp(rootfs, default_rootfs()) == 0
+                         ? "use a rootfs on a local filesystem (ext4, xfs, "
+                           "btrfs, tmpfs), or run 'sudo make rootfs-shifted'"
+                         : "use a rootfs on a local filesystem (ext4, xfs, "
+                           "btrfs, tmpfs), or make a shifted copy with "
+                           "tools/shift-rootfs.sh DIR",
                      "%s cannot be idmapped, and has no shifted copy", rootfs);
         }
+        if (o->uid_map.len) {
+            errno = EOPNOTSUPP;
+            die_hint("its shifted copy belongs to one fixed range: use it "
+                     "without --uidmap and --gidmap",
+                     "%s cannot be idmapped, and --uidmap needs an idmapped "
+                     "rootfs",
+                     rootfs);
+        }
         c->idmap = false;
-        set_single_range(&c->uid_map, SHIFTED_BASE);
-        set_single_range(&c->gid_map, SHIFTED_BASE);
+        use_shifted_range(c);
     }
     if (!o->rootless && !c->idmap) {
         shifted_path(o->rootfs, shifted, sizeof(shifted));
@@ -676,7 +702,8 @@ run_map_helper(const char *helper, pid_t pid, const struct id_map *m)
 /*
  * While the child waits on the pipe: its maps. An ordinary user may write
  * a map of its own id alone, and a gid map only once setgroups(2) is
- * denied in the namespace, or a group it dropped could be regained.
+ * denied in the namespace: dropping a group can grant what the group was
+ * denied (a file of mode 0707).
  * Wider maps go through the setuid helpers.
  */
 void
@@ -729,10 +756,13 @@ parent_idmap_rootfs(struct container *c)
     idmap.userns_fd = userns;
     must_hint(mount_setattr(c->rootfs_tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
                             &idmap, sizeof(idmap)),
-              errno == EINVAL ? "this filesystem cannot be idmapped: run "
-                                "'sudo make rootfs-shifted', then use "
-                                "--no-idmap"
-                              : NULL,
+              errno == EINVAL  ? "this filesystem cannot be idmapped: run "
+                                 "'sudo make rootfs-shifted', then use "
+                                 "--no-idmap"
+              : errno == EPERM ? "only the host's root may idmap the host's "
+                                 "files: run it as the host's root, or as an "
+                                 "ordinary user"
+                               : NULL,
               "mount_setattr(%d, \"\", AT_EMPTY_PATH|AT_RECURSIVE, "
               "{MOUNT_ATTR_IDMAP, .userns_fd=%d})",
               c->rootfs_tree, userns);
