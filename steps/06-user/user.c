@@ -33,7 +33,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/keyctl.h>
-#include <linux/magic.h>
 #include <pwd.h>
 #include <spawn.h>
 #include <stdio.h>
@@ -42,7 +41,6 @@
 #include <sys/capability.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -457,20 +455,47 @@ parent_reserve_ids(struct container *c)
 }
 
 /*
- * Filesystems statfs(2) names and that cannot be idmapped: the shifted
- * copy serves instead. A 9p share in the 9P2000.L dialect reports the
- * type of the host's filesystem, so it is not caught here: its idmap
- * fails (EINVAL), and the hint names --no-idmap.
+ * The type of the filesystem that holds path, as mountinfo(5) names it:
+ * statx(2) gives the id of its mount, mountinfo that mount's type, after
+ * the " - ". statfs(2) cannot tell: 9p reports the magic number of the
+ * host's filesystem behind the share (ext4, say), as if it were local.
+ */
+static bool
+mount_fs_type(const char *path, char type[64])
+{
+    struct statx stx;
+    unsigned long id;
+    char *line = NULL, *sep;
+    size_t size = 0;
+    bool found = false;
+    FILE *f;
+
+    if (statx(AT_FDCWD, path, 0, STATX_MNT_ID, &stx) == -1 ||
+        !(stx.stx_mask & STATX_MNT_ID))
+        return false;
+    f = fopen("/proc/self/mountinfo", "re");
+    while (f && !found && getline(&line, &size, f) > 0)
+        found = sscanf(line, "%lu", &id) == 1 && id == stx.stx_mnt_id &&
+                (sep = strstr(line, " - ")) &&
+                sscanf(sep + 3, "%63s", type) == 1;
+    free(line);
+    if (f)
+        fclose(f);
+    return found;
+}
+
+/*
+ * Filesystems that cannot be idmapped: the shifted copy serves instead.
  */
 static bool
 idmap_unsupported(const char *path)
 {
-    struct statfs fs;
+    char type[64];
 
-    if (statfs(path, &fs) == -1)
-        return false; /* open_tree() will say why */
-    return fs.f_type == V9FS_MAGIC || fs.f_type == NFS_SUPER_MAGIC ||
-           fs.f_type == OVERLAYFS_SUPER_MAGIC || fs.f_type == FUSE_SUPER_MAGIC;
+    if (!mount_fs_type(path, type))
+        return false; /* open_tree() or mount_setattr() will say why */
+    return strcmp(type, "9p") == 0 || strncmp(type, "nfs", 3) == 0 ||
+           strcmp(type, "overlay") == 0 || strncmp(type, "fuse", 4) == 0;
 }
 
 /*
@@ -746,7 +771,7 @@ parent_idmap_rootfs(struct container *c)
 {
     struct mount_attr idmap = {.attr_set = MOUNT_ATTR_IDMAP};
     char path[64];
-    int userns;
+    int userns, ret;
 
     if (!c->idmap)
         return;
@@ -754,8 +779,10 @@ parent_idmap_rootfs(struct container *c)
     userns = must(open(path, O_RDONLY | O_CLOEXEC),
                   "open(\"%s\", O_RDONLY|O_CLOEXEC)", path);
     idmap.userns_fd = userns;
-    must_hint(mount_setattr(c->rootfs_tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
-                            &idmap, sizeof(idmap)),
+    /* Called before must_hint() reads errno for the hint. */
+    ret = mount_setattr(c->rootfs_tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                        &idmap, sizeof(idmap));
+    must_hint(ret,
               errno == EINVAL  ? "this filesystem cannot be idmapped: run "
                                  "'sudo make rootfs-shifted', then use "
                                  "--no-idmap"
