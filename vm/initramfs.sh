@@ -17,8 +17,8 @@
 #     each boot, and a modules.dep made by busybox depmod, since kmod may
 #     be missing on the host and is not in the guest;
 #   - /etc: passwd and group with root and nobody (the suites drop to
-#     uid 65534), and newuidmap/newgidmap with a user and subordinate ids
-#     when the host has them (see ROOTLESS below).
+#     uid 65534), subuid and subgid (empty), and newuidmap/newgidmap with
+#     a user and subordinate ids when the host has them (see ROOTLESS).
 # It is not compressed: 7 MB raw or 3 MB gzipped made no measurable
 # difference to the boot (2.6-3.8 s either way under TCG), so one step less.
 set -eu
@@ -74,16 +74,23 @@ PS1='boxstep-vm:\w\$ '
 EOF
 
 # ---- ROOTLESS: newuidmap and newgidmap ----
-# The rootless steps (none yet) map a range of ids through the setuid
+# The rootless steps (06 on) map a range of ids through the setuid
 # newuidmap/newgidmap, which refuse a user without a passwd entry and
 # read /etc/subuid and /etc/subgid. They come from the host's uidmap
 # package (make vm installs it: VM_PKGS); a user "student" (uid 1000)
-# owns 100000:65536 as Debian gives its first user.
+# owns 100000:65536 as Debian gives its first user. They must stay setuid:
+# cp -p drops the bit when it cannot keep the owner (not run as root), so
+# it is set again; the archive makes them root's (vm/init checks the bit).
+# subuid and subgid exist even empty: the tests bind-mount private copies
+# over them, and a file that does not exist cannot be bound over.
+: >"$stage/etc/subuid"
+: >"$stage/etc/subgid"
 rootless=""
 for tool in newuidmap newgidmap; do
     path=$(command -v "$tool" 2>/dev/null || true)
     [ -n "$path" ] || continue
     cp -p "$path" "$stage/usr/bin/$tool"
+    chmod u+s "$stage/usr/bin/$tool"
     rootless="$rootless $path"
 done
 if [ -n "$rootless" ]; then

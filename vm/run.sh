@@ -107,7 +107,14 @@ set -- $(qemu_base "$accel") \
     -fsdev "local,id=project,path=$share,security_model=none" \
     -device virtio-9p-pci,fsdev=project,mount_tag=boxstep
 cmdline="$cmdline_base boxstep.mode=$mode boxstep.share=$share"
-cmdline="$cmdline boxstep.cache=${VM_9P_CACHE:-loose}"
+cmdline="$cmdline boxstep.cache=${VM_9P_CACHE:-loose} boxstep.build=$build"
+# vm-test runs the suite on a copy of the build on a tmpfs, where step 06
+# can idmap its rootfs (see vm/init); make vm keeps the share, where what
+# the host rebuilds shows at once. VM_BUILD_COPY=1 or 0 says otherwise.
+copy=${VM_BUILD_COPY:-}
+[ -n "$copy" ] || copy=$([ "$mode" = test ] && echo 1 || echo 0)
+case $copy in 0 | 1) ;; *) die "VM_BUILD_COPY=$copy: 1 (a copy on a tmpfs) or 0 (the share)" ;; esac
+cmdline="$cmdline boxstep.buildcopy=$copy"
 case $build/ in
 "$share"/*) ;;
 *)

@@ -25,6 +25,12 @@
 #                    none never does; the whole suite took 47 s with
 #                    loose, 118 s with mmap and 156 s with none
 #   VM_KERNEL=       vmlinuz to boot the compressed kernel instead
+#   VM_BUILD_COPY=   1: the guest runs a copy of build/ on a tmpfs (the
+#                    default of vm-test: step 06 can idmap its rootfs
+#                    there, not on 9p, so the suite tests that path); 0:
+#                    build/ from the share (make vm's default: a rebuild
+#                    on the host shows at once; 06 takes its fallback,
+#                    build/rootfs-shifted)
 #
 # Everything lives in build/vm: the private apt configuration and the
 # downloaded package, the unpacked kernel, the initramfs, the probe's
@@ -51,7 +57,7 @@ VM_ELFS = $(STEP_BINS) $(TEST_DIR)/probe $(TEST_DIR)/sandbox \
 	$(TEST_DIR)/unit-shared $(SUITE_BINS)
 
 export VM_TIMEOUT VM_ACCEL VM_MEM VM_SMP VM_CMD VM_9P_CACHE VM_KERNEL \
-	VM_KVM_PROBE_TIMEOUT STEP STEP_BIN
+	VM_BUILD_COPY VM_KVM_PROBE_TIMEOUT STEP STEP_BIN
 
 .PHONY: vm vm-test vm-image vm-deps vm-clean
 
@@ -73,12 +79,14 @@ vm-image: $(VM_DIR)/initramfs.cpio
 VM_RUN = VM_DIR=$(abspath $(VM_DIR)) VM_SHARE=$(CURDIR) \
 	VM_BUILD=$(abspath $(BUILD)) vm/run.sh
 
+# rootfs-shifted as make test builds it (root: chown): step 06 uses it for
+# --no-idmap and a rootfs on 9p, and the guest checks it is there.
 vm-test: test-deps vm-deps
-	@$(MAKE) --no-print-directory all rootfs test-build vm-image
+	@$(MAKE) --no-print-directory all rootfs rootfs-shifted test-build vm-image
 	@$(VM_RUN) test
 
 vm: test-deps vm-deps
-	@$(MAKE) --no-print-directory all rootfs test-build vm-image
+	@$(MAKE) --no-print-directory all rootfs rootfs-shifted test-build vm-image
 	@$(VM_RUN) shell
 
 vm-clean:
