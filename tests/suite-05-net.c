@@ -65,38 +65,66 @@ listen_outside(int family, const struct sockaddr *addr, socklen_t len)
     return fd;
 }
 
+/* Whether addr is an address of the sandbox's: a socket there binds it. */
+static bool
+bindable(const char *addr, int *err)
+{
+    struct sockaddr_in sin = {.sin_family = AF_INET};
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    bool bound;
+
+    if (fd == -1)
+        fail_check("socket(AF_INET): %s", strerror(errno));
+    *err = EINVAL;
+    bound = inet_pton(AF_INET, addr, &sin.sin_addr) == 1 &&
+            bind(fd, (struct sockaddr *)&sin, sizeof(sin)) == 0;
+    if (!bound && errno)
+        *err = errno;
+    close(fd);
+    return bound;
+}
+
 /*
  * The default route inside goes through the host's end of the veth pair:
  * its gateway is an address of the sandbox's, which a socket there can
  * bind. Through it the container reaches beyond its own subnet: the
  * sandbox's marker address, 198.51.100.1, is in none of the container's.
  * On 04 the routing table is the sandbox's, which has no default route.
+ * The gateway is checked while the container runs (it waits for its stdin
+ * to close): its veth pair, the host's end too, goes with its network
+ * namespace, which the kernel frees some time after the container exits.
  */
 static bool
 net_default_route(const char *step)
 {
-    struct sockaddr_in gateway = {.sin_family = AF_INET},
-                       marker = {.sin_family = AF_INET,
+    struct sockaddr_in marker = {.sin_family = AF_INET,
                                  .sin_port = htons(47003),
                                  .sin_addr.s_addr = htonl(0xc6336401)};
+    struct run_opts opts = {.keep_stdin = true};
     char routes[OUT_MAX], *word, *save, *via = NULL;
-    const char *reached;
-    int fd;
+    const char *reached, *line;
+    bool ours;
+    struct proc p;
+    int fd, err = 0;
 
-    snprintf(routes, sizeof(routes), "%s", answer(ARGV(STEP, PROBE, "routes")));
+    spawn(&p, &opts,
+          ARGV(STEP, "/bin/sh", "-c",
+               "\"$0\" routes && { read -r line || true; }", PROBE));
+    if (!(line = read_line(&p, 10000)))
+        fail_check("probe routes said nothing: %s", p.err);
+    snprintf(routes, sizeof(routes), "%s", line);
     for (word = strtok_r(routes, " ", &save); word && !via;
          word = strtok_r(NULL, " ", &save))
         if (strstr(word, ":0.0.0.0/0@"))
             via = strchr(word, '@') + 1;
+    ours = via && bindable(via, &err);
+    if (finish(&p, 10000) != 0)
+        fail_check("probe routes: status %d: %s", p.status, p.err);
     if (!via)
         return false;
-    if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-        fail_check("socket(AF_INET): %s", strerror(errno));
-    if (inet_pton(AF_INET, via, &gateway.sin_addr) != 1 ||
-        bind(fd, (struct sockaddr *)&gateway, sizeof(gateway)) == -1)
+    if (!ours)
         fail_check("the default route's gateway %s is not the host's end (%s)",
-                   via, strerror(errno));
-    close(fd);
+                   via, strerror(err));
     fd = listen_outside(AF_INET, (struct sockaddr *)&marker, sizeof(marker));
     reached = answer(ARGV(STEP, PROBE, "connect", "198.51.100.1", "47003"));
     close(fd);
