@@ -42,6 +42,7 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -486,12 +487,19 @@ mount_fs_type(const char *path, char type[64])
 
 /*
  * Filesystems that cannot be idmapped: the shifted copy serves instead.
+ * Those are all on anonymous devices (major 0), as are tmpfs and btrfs,
+ * which can: a filesystem on a block device (ext4, xfs) is taken as it
+ * is, without the tens of microseconds the mountinfo lookup costs.
  */
 static bool
 idmap_unsupported(const char *path)
 {
     char type[64];
+    struct stat st;
 
+    /* stat(2), makedev(3) */
+    if (stat(path, &st) == 0 && major(st.st_dev) != 0)
+        return false;
     if (!mount_fs_type(path, type))
         return false; /* open_tree() or mount_setattr() will say why */
     return strcmp(type, "9p") == 0 || strncmp(type, "nfs", 3) == 0 ||
