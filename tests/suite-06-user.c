@@ -679,6 +679,36 @@ map_options(const char *step)
         fail_check("two --uidmap and a --gidmap gave '%s'", reply);
 }
 
+/*
+ * A read-write volume root inside may not write to (its owner unmapped,
+ * not writable by others) gets a hint up front, and the write inside is
+ * indeed refused with EACCES; made writable for others, no hint, and the
+ * write succeeds.
+ */
+static void
+volume_hint(const char *step)
+{
+    char dir[PATH_MAX], spec[PATH_MAX + 8];
+    struct proc p;
+
+    make_volume_dir(dir, sizeof(dir), "volume-hint");
+    chmod(dir, 0755);
+    snprintf(spec, sizeof(spec), "%s:/mnt", dir);
+    run(&p,
+        BOX("--net", "none", "--volume", spec, PROBE, "write", "/mnt/owned"));
+    if (!strstr(p.err, "hint: root inside writes there as host uid") ||
+        !strstr(p.err, "EACCES") || strcmp(trim(p.out), "EACCES"))
+        fail_check("a volume of host root, mode 0755: wrote '%s', said:\n%s",
+                   p.out, p.err);
+    chmod(dir, 0777);
+    run(&p,
+        BOX("--net", "none", "--volume", spec, PROBE, "write", "/mnt/owned"));
+    if (strstr(p.err, "hint:") || strcmp(trim(p.out), "ok"))
+        fail_check("a volume of mode 0777: wrote '%s', said:\n%s", p.out,
+                   p.err);
+    remove_volume_dir(dir);
+}
+
 /* Bad maps, and --no-idmap where it cannot work: clear errors, 125. */
 static void
 map_errors(const char *step)
@@ -882,6 +912,7 @@ main(void)
         {"verbose_no_idmap", "06", "says_shifted_copy", verbose_rootfs_no_idmap,
          NULL},
         {"map_options", "06", "replace_the_default", map_options, NULL},
+        {"volume_hint", "06", "said_up_front", volume_hint, NULL},
         {"map_errors", "06", "exit_125", map_errors, NULL},
         {"subid_collision", "06", "exit_125", subid_collision, NULL},
         {"userns_limit", "06", "exit_125", userns_limit, NULL},

@@ -633,6 +633,42 @@ parent_private_mounts(const struct options *o)
          "mount(NULL, \"/\", NULL, MS_REC|MS_PRIVATE, NULL)");
 }
 
+/* Whether a map gives host id some id inside. */
+static bool
+maps_host_id(const struct id_map *m, unsigned long id)
+{
+    for (size_t i = 0; i < m->len; i++)
+        if (id >= m->ranges[i].outside &&
+            id - m->ranges[i].outside < m->ranges[i].count)
+            return true;
+    return false;
+}
+
+/*
+ * A volume is not idmapped: root inside writes to it as its mapped host
+ * uid, which the host's modes may refuse (EACCES). Said once, up front,
+ * for a read-write volume whose owner is not mapped and that others may
+ * not write to.
+ */
+static void
+note_unwritable_volume(const struct container *c, const struct volume *v)
+{
+    struct stat st;
+    unsigned long root = 0;
+
+    for (size_t i = 0; i < c->uid_map.len; i++)
+        if (c->uid_map.ranges[i].inside == 0)
+            root = c->uid_map.ranges[i].outside;
+    if (v->read_only || stat(v->host, &st) == -1 ||
+        maps_host_id(&c->uid_map, st.st_uid) || (st.st_mode & S_IWOTH))
+        return;
+    fprintf(stderr,
+            "%s: --volume %s:%s: its owner, host uid %u, is not mapped "
+            "inside\nhint: root inside writes there as host uid %lu and may "
+            "be refused (EACCES): give it to that uid, or let others write\n",
+            program_name, v->host, v->container, (unsigned)st.st_uid, root);
+}
+
 /*
  * After the idmap: the trees, read-only, nosuid and nodev where they must
  * be, attached in the runtime's namespace with move_mount(2): the rootfs
@@ -664,6 +700,7 @@ parent_attach_trees(const struct container *c)
                      "before step 08",
                      "access(\"%s\") for --volume %s:%s", target, v->host,
                      v->container);
+        note_unwritable_volume(c, v);
         if (v->read_only)
             set_tree_attr(c->volume_trees[i], &read_only, "MOUNT_ATTR_RDONLY");
         attach_tree(c->volume_trees[i], target);
