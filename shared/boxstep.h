@@ -136,6 +136,7 @@ int state_open_record(state_release_fn *const releases[]);
 int state_record_set(const char *key, const char *value);
 int state_get(const char *record, const char *key, char *value, size_t len);
 int state_each(state_visit_fn *visit, void *arg);
+int state_each_locked(state_visit_fn *visit, void *arg);
 int state_collect_garbage(state_release_fn *const releases[]);
 const char *state_failed_call(void);
 

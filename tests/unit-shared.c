@@ -2090,6 +2090,38 @@ state_each__after_open__visits_live_records_only(void **state)
 }
 
 static void
+each_locked_and_show(void *arg)
+{
+    (void)arg;
+    state_dir_in_tmp();
+    write_record(1, 999999999999ULL, own_pid_namespace(), "net=stale\n");
+    write_record(1, 1, 1, "net=other-pidns\n");
+    if (state_each_locked(print_net, NULL) == -1)
+        fprintf(stderr, "%s: %s\n", state_failed_call(),
+                strerrorname_np(errno));
+    fprintf(stderr, "stale %s, lock %s\n", record_kept(1, own_pid_namespace()),
+            exists(in_tmp((char[PATH_MAX]){0}, "state/lock")) ? "left"
+                                                              : "gone");
+}
+
+/*
+ * A run with no record of its own (07's --freeze NAME) visits the live
+ * records under the lock, and sweeps nothing: a record of another PID
+ * namespace counts as live, a stale one stays for the next sweep.
+ */
+static void
+state_each_locked__no_record__visits_live_sweeps_nothing(void **state)
+{
+    struct child_result r;
+
+    (void)state;
+    run_in_child(each_locked_and_show, NULL, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "visit net=other-pidns\nstale kept, lock "
+                               "gone\n");
+}
+
+static void
 open_in_shared_dir(void *arg)
 {
     (void)arg;
@@ -2889,6 +2921,7 @@ main(void)
             state_open_record__fields_then_exit__record_released_and_dir_gone),
         TEST_TMP(state_sweep__dead_runtime__record_released_live_ones_kept),
         TEST_TMP(state_each__after_open__visits_live_records_only),
+        TEST_TMP(state_each_locked__no_record__visits_live_sweeps_nothing),
         TEST_TMP(state_open_record__dir_not_private__refused),
         TEST_TMP(state_collect_garbage__stale_record__released_and_dir_gone),
         TEST_TMP(
