@@ -11,7 +11,10 @@
 #
 #     flags |= CLONE_NEWPID; /* 03: pid_namespaces(7) */
 #
-# each a flag and the step that added it; the title is the step text's
+# each a flag and the step that added it (a namespace the child makes
+# itself with unshare(2), 06's mount and 07's cgroup namespace, keeps its
+# line, and a "flags &= ~" line after it takes it out of clone(): the
+# container has it all the same); the title is the step text's
 # line " * 03-pid: ...". So the six pictures cannot disagree with the
 # steps, and a new step gets its picture with no new source to write.
 set -eu

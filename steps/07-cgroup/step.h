@@ -1,0 +1,216 @@
+/*
+ * step.h: what the files of this step share.
+ *
+ * struct options is what the user asked for, filled by parse_args() in
+ * main.c and only read afterwards; struct container is what the runtime
+ * made for this container. Each layer file declares its functions here:
+ * parent_* run in the runtime, setup_* in the container.
+ */
+#ifndef STEP_H
+#define STEP_H
+
+#include <limits.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "boxstep.h"
+
+/* A host directory or file brought into the container: --volume (04). */
+struct volume {
+    char host[PATH_MAX];
+    char container[PATH_MAX];
+    bool read_only;
+};
+
+/* A range of ids: a line of uid_map or gid_map, in the kernel's order (06). */
+struct id_range {
+    unsigned long inside; /* the first id in the namespace */
+    unsigned long outside; /* the host id it stands for */
+    unsigned long count; /* how many ids follow, one for one */
+};
+
+/* A user namespace's uid or gid map (06): user_namespaces(7). */
+struct id_map {
+    size_t len;
+    struct id_range ranges[OPT_LIST_MAX];
+};
+
+/* The cgroup hierarchy a container's cgroup is in (07). */
+enum cgroup_version {
+    CGROUP_NONE, /* no cgroup of its own: rootless, or no hierarchy */
+    CGROUP_V1, /* one hierarchy per controller: cgroup-v1.c */
+    CGROUP_V2, /* the unified hierarchy: cgroup.c */
+};
+
+/* A cgroup v1 hierarchy the container's cgroup is in (07). */
+struct cgroup_v1_hierarchy {
+    char mount[PATH_MAX]; /* its mount point, as the runtime sees it */
+    char controllers[128]; /* its controllers, as mount(2) takes them */
+};
+
+#define CGROUP_V1_MAX 8
+
+/* --memory not given (07): no memory limit. */
+#define NO_MEMORY_LIMIT (~0ULL)
+
+/* What a cgroup's files tell (07); -1 where the kernel keeps no such count. */
+struct cgroup_stats {
+    long long cpu_usec; /* CPU time used, user and system */
+    long long memory_peak; /* the most memory used at once, in bytes */
+    long long pids_peak; /* the most tasks at once */
+    long long oom_kills; /* tasks the OOM killer killed */
+    long long memory_now; /* memory used now */
+    long long pids_now; /* tasks now */
+    long long frozen; /* 1 when frozen */
+};
+
+/* The container's network: --net (05). */
+enum net_mode {
+    NET_VETH, /* a veth pair, one end in the container, one on the host */
+    NET_BRIDGE, /* the same, the host end plugged into a bridge */
+    NET_NONE, /* the loopback only */
+};
+
+struct options {
+    bool help;
+    bool verbose;
+    const char *hostname; /* 01: --hostname */
+    struct str_list env; /* --env NAME=VALUE, added to COMMAND's */
+    char **command; /* COMMAND and its arguments */
+    const char *rootfs; /* 04: --rootfs */
+    struct str_list volume_specs; /* 04: --volume, as given */
+    struct volume volumes[OPT_LIST_MAX]; /* 04: parsed */
+    const char *net_name; /* 05: --net, as given */
+    enum net_mode net; /* 05: parsed */
+    const char *ip_spec; /* 05: --ip ADDR/PREFIX, as given */
+    struct in_addr ip; /* 05: its address, or 0.0.0.0: the first free */
+    int prefix; /* 05: its prefix length */
+    bool gc; /* 05: --gc */
+    struct str_list uidmap_specs; /* 06: --uidmap, as given */
+    struct str_list gidmap_specs; /* 06: --gidmap, as given */
+    struct id_map uid_map; /* 06: parsed, or empty: the default */
+    struct id_map gid_map; /* 06: parsed, or empty: the default */
+    bool no_idmap; /* 06: --no-idmap */
+    bool rootless; /* 06: run by an ordinary user, not root */
+    const char *name; /* 07: --name, or NULL: generated */
+    unsigned long long memory; /* 07: --memory in bytes, or NO_MEMORY_LIMIT */
+    const char *pids_spec; /* 07: --pids, as given */
+    long pids; /* 07: parsed, or 0: no limit */
+    const char *cpus_spec; /* 07: --cpus, as given */
+    long cpu_quota; /* 07: microseconds per 0.1 s period, or 0: no limit */
+    const char *cpu_weight_spec; /* 07: --cpu-weight, as given */
+    long cpu_weight; /* 07: 1-10000, or 0: the default */
+    const char *io_weight_spec; /* 07: --io-weight, as given */
+    long io_weight; /* 07: 1-10000, or 0: the default */
+    bool stats; /* 07: --stats */
+    const char *freeze; /* 07: --freeze NAME */
+    const char *thaw; /* 07: --thaw NAME */
+    const char *usage; /* 07: --usage NAME */
+};
+
+struct container {
+    const struct options *opts; /* what the user asked for */
+    pid_t pid; /* the child, the container's first process */
+    sigset_t saved_mask; /* the caller's signal mask, for COMMAND */
+    struct sync_pipe sync; /* 03: the runtime releases the child */
+    struct in_addr ip; /* 05: the container's address */
+    int prefix; /* 05: its prefix length */
+    struct in_addr gateway; /* 05: the host end's address, or the bridge's */
+    char host_end[IFNAMSIZ]; /* 05: the veth's end on the host */
+    struct id_map uid_map; /* 06: the child's maps, as written */
+    struct id_map gid_map;
+    bool setgroups_denied; /* 06: setgroups(2) denied, rootless */
+    bool idmap; /* 06: the rootfs tree is idmapped */
+    int rootfs_tree; /* 06: the runtime's rootfs tree, or -1 */
+    int volume_trees[OPT_LIST_MAX]; /* 06: each volume's, or -1 */
+    char name[65]; /* 07: the container's name, --name or generated */
+    enum cgroup_version cgroup_version; /* 07: where its cgroup is */
+    char cgroup[PATH_MAX]; /* 07: its cgroup, PARENT/NAME below the roots */
+    struct cgroup_v1_hierarchy v1[CGROUP_V1_MAX]; /* 07: v1: where it is */
+    size_t v1_count;
+};
+
+/* process.c (00): the child process, signals, waiting, exit status. */
+void parent_close_fds(void);
+void parent_block_signals(struct container *c);
+int wait_for_exit(pid_t pid);
+int exec_command(struct container *c);
+
+/* uts.c (01): a hostname of its own. */
+void setup_uts(const char *hostname);
+
+/* pid.c (03): PID 1, and dying with the runtime. */
+void parent_release_child(struct container *c);
+void wait_for_parent(struct container *c);
+void setup_death_signal(struct container *c);
+int run_init(struct container *c);
+
+/* mount.c (04): a root filesystem and a mount table of its own. */
+const char *default_rootfs(void);
+void parse_rootfs(const char *rootfs);
+void parse_volume(const char *spec, struct volume *v);
+void setup_mount_propagation(void);
+void setup_root_bind(const struct container *c);
+void setup_proc_sys(void);
+void setup_dev(void);
+void setup_volumes(const struct container *c);
+void setup_pivot_root(void);
+void setup_tmp_umask(void);
+
+/* net.c (05): a network stack of its own. */
+void parse_network(struct options *o);
+void parent_reserve_network(struct container *c);
+void parent_setup_network(struct container *c);
+void parent_release_network(const char *record);
+void setup_network(const struct container *c);
+
+/* user.c (06): users and groups of its own. */
+void parse_rootfs_access(const char *rootfs);
+void parse_user(struct options *o);
+void parent_reserve_ids(struct container *c);
+void parent_open_trees(struct container *c);
+void parent_map_ids(struct container *c);
+void parent_idmap_rootfs(struct container *c);
+void setup_user(const struct container *c);
+void parent_private_mounts(const struct options *o);
+void parent_attach_trees(const struct container *c);
+void setup_mount_namespace(const struct container *c);
+void setup_root_copy(void);
+void setup_root_readonly(const struct container *c);
+const char *userns_blocked_hint(int err);
+
+/* cgroup.c (07): limits, priority, accounting and control; cgroup v2. */
+void parse_cgroup(struct options *o);
+void parent_make_cgroup(struct container *c);
+void parent_join_cgroup(const struct container *c);
+void parent_release_cgroup(const char *record);
+int control_cgroup(const struct options *o);
+void setup_cgroup_namespace(void);
+void setup_cgroup_mounts(const struct container *c);
+int cgroup_try_write(const char *dir, const char *file, const char *value);
+void cgroup_write(const char *dir, const char *file, const char *value);
+bool cgroup_has_file(const char *dir, const char *file);
+int cgroup_read(const char *dir, const char *file, char *buf, size_t len);
+long long cgroup_read_number(const char *dir, const char *file,
+                             const char *key);
+int cgroup_kill_procs(const char *dir, int rounds);
+void cgroup_remove_dir(const char *dir);
+bool cgroup_mount_point(const char *fstype, const char *option, char *path,
+                        size_t len, char *opts, size_t opts_len);
+
+/* cgroup-v1.c (07): the same on cgroup v1, a hierarchy per controller. */
+size_t cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max);
+bool cgroup_v1_available(void);
+void cgroup_v1_make(const char *cgroup, const struct options *o,
+                    struct cgroup_v1_hierarchy *h, size_t count);
+void cgroup_v1_join(const char *cgroup, const char *pid,
+                    const struct cgroup_v1_hierarchy *h, size_t count);
+void cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s);
+void cgroup_v1_remove(const char *cgroup);
+void cgroup_v1_freeze(const char *cgroup, bool frozen);
+void setup_cgroup_v1_mounts(const struct container *c);
+
+#endif
