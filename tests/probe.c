@@ -75,6 +75,14 @@
  *   probe caps                    "full" when the effective set has every
  *                                 capability up to cap_last_cap, or
  *                                 "missing" and the names of those it lacks
+ *   probe cgroup                  the cgroup paths of /proc/self/cgroup,
+ *                                 each once, sorted, on one line
+ *   probe fork-upto N             forks children that wait, until N of
+ *                                 them or a fork fails; then ends and
+ *                                 reaps them all: "COUNT" or "COUNT ERRNO"
+ *   probe alloc MIB               allocates MIB MiB and touches every
+ *                                 page: "ok", or ENOMEM; the OOM killer may
+ *                                 end it first
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -986,6 +994,91 @@ print_caps(void)
     return 0;
 }
 
+static int
+compare_strings(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The paths of /proc/self/cgroup ("ID:CONTROLLERS:PATH"), each once. */
+static int
+print_cgroups(void)
+{
+    char line[4096], *paths[64];
+    size_t n = 0;
+    FILE *f = fopen("/proc/self/cgroup", "re");
+
+    if (!f)
+        return printf("%s\n", strerrorname_np(errno)) < 0;
+    while (n < 64 && fgets(line, sizeof(line), f)) {
+        char *path =
+            strchr(line, ':') ? strchr(strchr(line, ':') + 1, ':') : NULL;
+
+        if (path)
+            paths[n++] = strndup(path + 1, strcspn(path + 1, "\n"));
+    }
+    fclose(f);
+    qsort(paths, n, sizeof(paths[0]), compare_strings);
+    for (size_t i = 0; i < n; i++)
+        if (i == 0 || strcmp(paths[i], paths[i - 1]))
+            printf("%s%s", i ? " " : "", paths[i]);
+    printf("\n");
+    return 0;
+}
+
+/*
+ * A bounded fork loop: each child blocks on a pipe until the probe
+ * closes its end, so all of them exist at once; at most N, and never
+ * more than 1024. Then every child is released and reaped.
+ */
+static int
+fork_upto(const char *arg)
+{
+    int n = atoi(arg), count = 0, err = 0, p[2];
+    char c;
+
+    if (n < 1 || n > 1024 || pipe2(p, O_CLOEXEC) == -1)
+        return usage();
+    fflush(NULL);
+    while (count < n) {
+        pid_t pid = fork();
+
+        if (pid == -1) {
+            err = errno;
+            break;
+        }
+        if (pid == 0) {
+            close(p[1]);
+            _exit(read(p[0], &c, 1) == -1);
+        }
+        count++;
+    }
+    close(p[1]);
+    while (wait(NULL) > 0 || errno == EINTR)
+        ;
+    if (err)
+        return printf("%d %s\n", count, strerrorname_np(err)) < 0;
+    return printf("%d\n", count) < 0;
+}
+
+/* Allocates and touches MIB MiB: memory that counts, not just reserved. */
+static int
+alloc_touch(const char *arg)
+{
+    long mib = atol(arg);
+    size_t len = (size_t)mib << 20;
+    char *mem = mib > 0 && mib <= 4096 ? malloc(len) : NULL;
+
+    if (mib < 1 || mib > 4096)
+        return usage();
+    if (!mem)
+        return printf("ENOMEM\n") < 0;
+    for (size_t i = 0; i < len; i += 4096)
+        mem[i] = 1;
+    free(mem);
+    return printf("ok\n") < 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1084,5 +1177,11 @@ main(int argc, char *argv[])
         return key_read(arg);
     if (!strcmp(cmd, "caps"))
         return print_caps();
+    if (!strcmp(cmd, "cgroup"))
+        return print_cgroups();
+    if (!strcmp(cmd, "fork-upto") && arg)
+        return fork_upto(arg);
+    if (!strcmp(cmd, "alloc") && arg)
+        return alloc_touch(arg);
     return usage();
 }

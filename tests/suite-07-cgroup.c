@@ -1,0 +1,212 @@
+/*
+ * suite-07-cgroup.c: step 07 gives the container a cgroup of its own.
+ * Each property holds on 07 and later, and the same check shows the leak
+ * on 06, whose container stays in the sandbox's cgroups: the same probe,
+ * with the limit option only where the step has it (07 on), so that the
+ * control shows what happens without one. --name, the checks of values
+ * and --stats are behaviours of 07 on.
+ *
+ * Every container's cgroup goes below the harness's private parent
+ * (BOXSTEP_CGROUP_PARENT, sandbox.c), which fails the test when anything
+ * is left below it; the fork loop is bounded (probe fork-upto stops at
+ * 64), and the sandbox's own pids.max stops it in any case.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness.h"
+
+/* The step's command line: STEP, then with (from step 07 on), then args. */
+static char *const *
+box(const char *step, char *const with[], char *const args[])
+{
+    static char *argv[64];
+    size_t n = 0;
+
+    argv[n++] = STEP;
+    for (size_t i = 0; atoi(step) >= 7 && with[i] && n < 32; i++)
+        argv[n++] = with[i];
+    for (size_t i = 0; args[i] && n < 63; i++)
+        argv[n++] = args[i];
+    argv[n] = NULL;
+    return argv;
+}
+
+#define BOX_WITH(with, ...) box(step, with, ARGV(__VA_ARGS__))
+#define BOX(...) box(step, ARGV(NULL), ARGV(__VA_ARGS__))
+
+/* ---- properties ---- */
+
+/*
+ * Inside, /proc/self/cgroup shows "/" in every hierarchy: the cgroup
+ * namespace is rooted at the container's cgroup. On 06 it shows the
+ * sandbox's paths (the harness's own pids cgroup, the session's memory
+ * cgroup).
+ */
+static bool
+cgroup_root(const char *step)
+{
+    const char *paths = answer(BOX(PROBE, "cgroup"));
+
+    if (!paths[0] || paths[0] != '/')
+        fail_check("probe cgroup said '%s'", paths);
+    return strcmp(paths, "/") == 0;
+}
+
+/*
+ * A bounded fork loop (probe fork-upto 64) under --pids 32: the probe and
+ * the container's init count too, so at most 30 children, and the
+ * container exits cleanly. On 06 the loop reaches 64.
+ */
+static bool
+pids_limited(const char *step)
+{
+    struct proc p;
+    int count = -1;
+    char err[32] = "";
+
+    run(&p, BOX_WITH(ARGV("--pids", "32"), PROBE, "fork-upto", "64"));
+    if (p.status != 0 || sscanf(p.out, "%d %31s", &count, err) < 1)
+        fail_check("probe fork-upto 64: status %d: %s%s", p.status, p.out,
+                   p.err);
+    if (count < 64 && strcmp(err, "EAGAIN"))
+        fail_check("the fork loop stopped at %d, not on EAGAIN: %s", count,
+                   p.out);
+    if (count < 64 && count < 16)
+        fail_check("the fork loop stopped early, at %d: %s", count, p.out);
+    return count + 2 <= 32;
+}
+
+/*
+ * A probe that allocates and touches 128 MiB under --memory 64M is
+ * OOM-killed: the runtime exits 137 and says so. On 06 the allocation
+ * succeeds.
+ */
+static bool
+memory_limited(const char *step)
+{
+    struct proc p;
+
+    run(&p, BOX_WITH(ARGV("--memory", "64M"), PROBE, "alloc", "128"));
+    if (p.status == 0 && strcmp(trim(p.out), "ok") == 0)
+        return false;
+    if (p.status != 137 || !strstr(p.err, "OOM killer"))
+        fail_check("probe alloc 128: status %d, want 137 and a line on the "
+                   "OOM killer: %s%s",
+                   p.status, p.out, p.err);
+    return true;
+}
+
+/* ---- behaviours ---- */
+
+/*
+ * Two running containers cannot share a name: the second exits 125, and
+ * the first runs on. The same name is free again once the first is gone.
+ */
+static void
+name_collision(const char *step)
+{
+    struct run_opts opts = {.keep_stdin = true};
+    struct proc holder, p;
+    const char *line;
+
+    spawn(&holder, &opts, BOX("--name", "web-1", PROBE, "hold"));
+    if (!(line = read_line(&holder, 10000)) || strcmp(line, "ready"))
+        fail_check("probe hold did not start: %s %s", line ? line : "",
+                   holder.err);
+    expect_exit_125(BOX("--name", "web-1", PROBE, "exit", "0"),
+                    "a running container has it");
+    if (finish(&holder, 10000) != 0)
+        fail_check("the first container exited %d: %s", holder.status,
+                   holder.err);
+    if (run(&p, BOX("--name", "web-1", PROBE, "exit", "0")) != 0)
+        fail_check("--name web-1 after the first exited: status %d: %s",
+                   p.status, p.err);
+}
+
+/* Bad values exit 125 with a message naming the option. */
+static void
+bad_values(const char *step)
+{
+    static const char *const cases[][3] = {
+        {"--memory", "0", "above 0"},
+        {"--memory", "-1", "not a size"},
+        {"--memory", "12X", "not a size"},
+        {"--pids", "0", "from 1 to"},
+        {"--pids", "-3", "from 1 to"},
+        {"--pids", "4x", "from 1 to"},
+        {"--cpus", "0", "from 0.01"},
+        {"--cpus", "-1", "from 0.01"},
+        {"--cpus", "half", "from 0.01"},
+        {"--cpu-weight", "0", "from 1 to 10000"},
+        {"--cpu-weight", "10001", "from 1 to 10000"},
+        {"--io-weight", "0", "from 1 to 10000"},
+        {"--name", "../up", "a name is"},
+        {"--name", "a/b", "a name is"},
+        {"--name", "..", "a name is"},
+        {"--name", "-x", "a name is"},
+        /* 65 characters: one more than a name may have. */
+        {"--name",
+         "a2345678901234567890123456789012345678901234567890123456789012345",
+         "a name is"},
+        {"--freeze", "a/b", "a name is"},
+    };
+
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        expect_exit_125(
+            BOX((char *)cases[i][0], (char *)cases[i][1], PROBE, "exit", "0"),
+            cases[i][2]);
+    expect_exit_125(BOX("--freeze", "a", "--thaw", "a"), "one at a time");
+    expect_exit_125(BOX("--usage", "nosuch"), "no running container");
+}
+
+/* --stats: one key=value a line on stderr, after a run that was not OOM. */
+static void
+stats_keys(const char *step)
+{
+    static const char *const keys[] = {
+        "cpu_usec=", "memory_peak_bytes=", "pids_peak=", "oom_kills=0\n"};
+    struct proc p;
+
+    if (run(&p, BOX("--stats", PROBE, "exit", "0")) != 0)
+        fail_check("--stats: status %d: %s", p.status, p.err);
+    for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (!strstr(p.err, keys[i]))
+            fail_check("--stats: no '%s' on stderr:\n%s", keys[i], p.err);
+}
+
+/* --verbose names each cgroup file it writes, with the value. */
+static void
+verbose_writes(const char *step)
+{
+    struct proc p;
+
+    if (run(&p, BOX("-v", "--pids", "32", PROBE, "exit", "0")) != 0)
+        fail_check("-v --pids 32: status %d: %s", p.status, p.err);
+    if (!strstr(p.err, "/pids.max\", \"32\") = 0") ||
+        !strstr(p.err, "/cgroup.procs\", \""))
+        fail_check("-v --pids 32: no trace of pids.max and cgroup.procs:\n%s",
+                   p.err);
+}
+
+int
+main(void)
+{
+    static const struct property props[] = {
+        {"cgroup_root", "07", cgroup_root, NULL},
+        {"pids_limited", "07", pids_limited, NULL},
+        {"memory_limited", "07", memory_limited, NULL},
+    };
+    static const struct behaviour behaviours[] = {
+        {"name_collision", "07", "exit_125", name_collision, NULL},
+        {"bad_values", "07", "exit_125", bad_values, NULL},
+        {"stats", "07", "prints_keys", stats_keys, NULL},
+        {"verbose", "07", "traces_cgroup_writes", verbose_writes, NULL},
+    };
+
+    return run_suite("07-cgroup", props, sizeof(props) / sizeof(props[0]),
+                     behaviours, sizeof(behaviours) / sizeof(behaviours[0]));
+}
