@@ -12,9 +12,12 @@
  * 64), and the sandbox's own pids.max stops it in any case.
  */
 #include <errno.h>
+#include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "harness.h"
@@ -102,6 +105,22 @@ memory_limited(const char *step)
 
 /* ---- behaviours ---- */
 
+/* Starts probe hold in a container named name; returns the probe's PID. */
+static pid_t
+start_holder(const char *step, struct proc *p, char *name)
+{
+    struct run_opts opts = {.keep_stdin = true};
+    const char *line;
+    pid_t probe;
+
+    spawn(p, &opts, BOX("--name", name, PROBE, "hold"));
+    if (!(line = read_line(p, 10000)) || strcmp(line, "ready"))
+        fail_check("probe hold did not start: %s %s", line ? line : "", p->err);
+    if ((probe = find_by_comm("probe-holder")) == -1)
+        fail_check("no probe-holder in the sandbox");
+    return probe;
+}
+
 /*
  * Two running containers cannot share a name: the second exits 125, and
  * the first runs on. The same name is free again once the first is gone.
@@ -109,14 +128,9 @@ memory_limited(const char *step)
 static void
 name_collision(const char *step)
 {
-    struct run_opts opts = {.keep_stdin = true};
     struct proc holder, p;
-    const char *line;
 
-    spawn(&holder, &opts, BOX("--name", "web-1", PROBE, "hold"));
-    if (!(line = read_line(&holder, 10000)) || strcmp(line, "ready"))
-        fail_check("probe hold did not start: %s %s", line ? line : "",
-                   holder.err);
+    start_holder(step, &holder, "web-1");
     expect_exit_125(BOX("--name", "web-1", PROBE, "exit", "0"),
                     "a running container has it");
     if (finish(&holder, 10000) != 0)
@@ -192,6 +206,44 @@ verbose_writes(const char *step)
                    p.err);
 }
 
+/*
+ * A container frozen when its runtime is SIGKILLed: on cgroup v1 its
+ * tasks ignore the SIGKILL until thawed, and outlive the runtime (its
+ * freezer cgroup still exists: the check insists on it there); on v2
+ * SIGKILL reaches frozen tasks. Either way the next --gc finds the
+ * stale record, thaws, kills and removes the cgroup: no process is left,
+ * and the harness checks that no cgroup is.
+ */
+static void
+gc_frozen(const char *step)
+{
+    char freezer[PATH_MAX];
+    struct proc holder, p;
+    pid_t probe = start_holder(step, &holder, "frozen-1");
+    bool v1;
+
+    snprintf(freezer, sizeof(freezer), "/sys/fs/cgroup/freezer/%s/frozen-1",
+             getenv("BOXSTEP_CGROUP_PARENT"));
+    v1 = access(freezer, F_OK) == 0;
+    if (run(&p, BOX("--freeze", "frozen-1")) != 0)
+        fail_check("--freeze frozen-1: status %d: %s", p.status, p.err);
+    /* The runtime is the check's child: killed and reaped, its record is
+     * stale at once. Its pipes stay open while the frozen probe lives. */
+    kill(holder.pid, SIGKILL);
+    waitpid(holder.pid, NULL, 0);
+    usleep(200000);
+    if (v1 && !process_exists(probe))
+        fail_check("on cgroup v1 the frozen probe died with its runtime: "
+                   "what does --gc then show?");
+    if (run(&p, BOX("--gc")) != 0)
+        fail_check("--gc: status %d: %s", p.status, p.err);
+    if (!wait_gone(probe, 5000))
+        fail_check("the frozen probe %d is still there after --gc", (int)probe);
+    close(holder.out_fd);
+    close(holder.err_fd);
+    close(holder.in_fd);
+}
+
 int
 main(void)
 {
@@ -205,6 +257,7 @@ main(void)
         {"bad_values", "07", "exit_125", bad_values, NULL},
         {"stats", "07", "prints_keys", stats_keys, NULL},
         {"verbose", "07", "traces_cgroup_writes", verbose_writes, NULL},
+        {"gc_frozen", "07", "ends_it", gc_frozen, NULL},
     };
 
     return run_suite("07-cgroup", props, sizeof(props) / sizeof(props[0]),

@@ -253,8 +253,6 @@ cgroup_v1_make(const char *cgroup, const struct options *o,
         need("cpu", o->cpu_quota ? "--cpus" : "--cpu-weight");
     if (o->io_weight)
         need("blkio", "--io-weight");
-    if (o->stats)
-        need("cpuacct", "--stats");
     for (size_t i = 0; i < count; i++)
         make_dirs(h[i].mount, cgroup);
     write_limits(cgroup, o);

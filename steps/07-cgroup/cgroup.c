@@ -696,8 +696,13 @@ remove_own_cgroup(void *arg)
     if (s.oom_kills > 0)
         fprintf(stderr,
                 "%s: the OOM killer killed %lld process(es) of the "
-                "container: it reached --memory %s\n",
-                program_name, s.oom_kills, size_str(c->opts->memory));
+                "container: it reached %s%s\n",
+                program_name, s.oom_kills,
+                c->opts->memory == NO_MEMORY_LIMIT ? "a memory limit above "
+                                                     "its own"
+                                                   : "--memory ",
+                c->opts->memory == NO_MEMORY_LIMIT ? ""
+                                                   : size_str(c->opts->memory));
     remove_cgroup(c->cgroup_version, c->cgroup);
 }
 
