@@ -687,6 +687,29 @@ gc_own_state(const char *step)
     expect_no_state("after the last container");
 }
 
+/*
+ * From step 07: an ordinary user may not make a cgroup at the root of a
+ * hierarchy, so a rootless container runs without one and says so in one
+ * line; the options that need a cgroup are refused, by name.
+ */
+static void
+no_cgroup(const char *step)
+{
+    struct proc p;
+
+    rootless_enter(step);
+    if (rl_run(&p, NULL, ARGV("/bin/true")) != 0 ||
+        !strstr(p.err, "rootless: the container runs without a cgroup"))
+        fail_check("/bin/true as uid %u: status %d, want 0 and a line saying "
+                   "there is no cgroup:\n%s",
+                   (unsigned)rl_uid, p.status, p.err);
+    rl_expect_125(ARGV("--memory", "64M", "/bin/true"), "need a cgroup");
+    rl_expect_125(ARGV("--pids", "32", "/bin/true"), "need a cgroup");
+    rl_expect_125(ARGV("--cpus", "0.5", "/bin/true"), "need a cgroup");
+    rl_expect_125(ARGV("--stats", "/bin/true"), "need a cgroup");
+    expect_no_state("after the runs");
+}
+
 int
 main(void)
 {
@@ -702,6 +725,7 @@ main(void)
          NULL},
         {"rootless_state", "06", "in_xdg_runtime_dir", state_in_xdg, NULL},
         {"rootless_gc", "06", "removes_own_stale_records", gc_own_state, NULL},
+        {"rootless_cgroup", "07", "none_and_said", no_cgroup, NULL},
     };
 
     return run_suite("06-rootless", NULL, 0, behaviours,

@@ -136,8 +136,8 @@ parse_args(struct options *o, int argc, char *argv[])
     for (size_t i = 0; i < o->volume_specs.len; i++) /* 04 */
         parse_volume(o->volume_specs.items[i], &o->volumes[i]);
     parse_network(o); /* 05 */
+    parse_cgroup(o); /* 07: before a rootless state directory is made */
     parse_user(o); /* 06 */
-    parse_cgroup(o); /* 07 */
 }
 
 /*
