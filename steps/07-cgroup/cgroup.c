@@ -455,6 +455,26 @@ v2_make(const char *root, const char *cgroup)
 }
 
 /*
+ * io.weight, "default N": the io controller's weight for every disk,
+ * which only the blk-iocost policy reads (BFQ has io.bfq.weight); a
+ * kernel without it has no file, and the option is refused by name.
+ */
+static void
+v2_io_weight(const char *dir, long weight)
+{
+    char value[32];
+
+    if (!cgroup_has_file(dir, "io.weight")) {
+        errno = ENOENT;
+        die_hint("the io controller has no weight file here (a kernel "
+                 "without blk-iocost); leave --io-weight out",
+                 "--io-weight: %s/io.weight", dir);
+    }
+    snprintf(value, sizeof(value), "default %ld", weight);
+    cgroup_write(dir, "io.weight", value);
+}
+
+/*
  * The limits, each a file (cgroup-v2.rst, "Controllers"): memory.max,
  * and memory.swap.max 0 so that the limit cannot be dodged by swapping
  * out (only where swap is accounted); pids.max; cpu.max "QUOTA PERIOD";
@@ -483,10 +503,8 @@ v2_limits(const char *dir, const struct options *o)
         snprintf(value, sizeof(value), "%ld", o->cpu_weight);
         cgroup_write(dir, "cpu.weight", value);
     }
-    if (o->io_weight) {
-        snprintf(value, sizeof(value), "default %ld", o->io_weight);
-        cgroup_write(dir, "io.weight", value);
-    }
+    if (o->io_weight)
+        v2_io_weight(dir, o->io_weight);
 }
 
 /*
