@@ -83,6 +83,15 @@
  *   probe alloc MIB               allocates MIB MiB and touches every
  *                                 page: "ok", or ENOMEM; the OOM killer may
  *                                 end it first
+ *   probe busy SECONDS [CPU]      a busy loop for SECONDS (1-10) of wall
+ *                                 time, on CPU alone if given: "ok"
+ *   probe tick                    prints 1, 2, 3... every 50 ms until
+ *                                 stdin closes
+ *   probe cgroup-write TYPE OPTS FILE VALUE  mounts a cgroup filesystem
+ *                                 of TYPE (cgroup or cgroup2; OPTS "-" for
+ *                                 none) read-write on /tmp/cg, writes VALUE
+ *                                 to FILE there: "ok", "mount ERRNO" or the
+ *                                 write's errno name
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -95,6 +104,7 @@
 #include <net/if.h>
 #include <net/route.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1079,6 +1089,73 @@ alloc_touch(const char *arg)
     return printf("ok\n") < 0;
 }
 
+static double
+now_seconds(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Spins for seconds of wall time, on one CPU if asked. */
+static int
+busy(const char *arg, const char *cpu)
+{
+    double seconds = atof(arg), end = now_seconds() + seconds;
+    volatile unsigned long spins = 0;
+    cpu_set_t set;
+
+    if (seconds < 1 || seconds > 10)
+        return usage();
+    if (cpu) {
+        CPU_ZERO(&set);
+        CPU_SET(atoi(cpu), &set);
+        if (sched_setaffinity(0, sizeof(set), &set) == -1)
+            return printf("%s\n", strerrorname_np(errno)) < 0;
+    }
+    while (now_seconds() < end)
+        for (int i = 0; i < 100000; i++)
+            spins++;
+    return printf("ok\n") < 0;
+}
+
+/* A counter a check can watch stop (frozen) and go on (thawed). */
+static int
+tick(void)
+{
+    struct pollfd in = {.fd = STDIN_FILENO, .events = POLLIN};
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    for (unsigned long n = 1;; n++) {
+        printf("%lu\n", n);
+        if (poll(&in, 1, 50) != 0)
+            return 0; /* stdin closed (or readable): done */
+    }
+}
+
+/* A cgroup filesystem of the probe's own, read-write, and one write. */
+static int
+cgroup_write(const char *type, const char *opts, const char *file,
+             const char *value)
+{
+    char path[PATH_MAX];
+    int fd, err = 0;
+
+    if (mkdir("/tmp/cg", 0755) == -1 && errno != EEXIST)
+        return printf("mkdir %s\n", strerrorname_np(errno)) < 0;
+    if (mount("cgroup", "/tmp/cg", type, 0, strcmp(opts, "-") ? opts : NULL))
+        return printf("mount %s\n", strerrorname_np(errno)) < 0;
+    snprintf(path, sizeof(path), "/tmp/cg/%s", file);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd == -1 || write(fd, value, strlen(value)) == -1)
+        err = errno;
+    if (fd != -1)
+        close(fd);
+    umount2("/tmp/cg", MNT_DETACH);
+    return printf("%s\n", err ? strerrorname_np(err) : "ok") < 0;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1183,5 +1260,11 @@ main(int argc, char *argv[])
         return fork_upto(arg);
     if (!strcmp(cmd, "alloc") && arg)
         return alloc_touch(arg);
+    if (!strcmp(cmd, "busy") && arg)
+        return busy(arg, arg2);
+    if (!strcmp(cmd, "tick"))
+        return tick();
+    if (!strcmp(cmd, "cgroup-write") && argc == 6)
+        return cgroup_write(arg, arg2, argv[4], argv[5]);
     return usage();
 }

@@ -244,6 +244,143 @@ gc_frozen(const char *step)
     close(holder.in_fd);
 }
 
+/* A key=value line of --stats on stderr, as a number; fails without it. */
+static double
+stat_value(const struct proc *p, const char *key)
+{
+    char pattern[64];
+    const char *line;
+
+    snprintf(pattern, sizeof(pattern), "\n%s=", key);
+    line = strstr(p->err, pattern);
+    if (!line && strncmp(p->err, pattern + 1, strlen(pattern + 1)) == 0)
+        line = p->err - 1;
+    if (!line || line[strlen(pattern)] < '0' || line[strlen(pattern)] > '9')
+        fail_check("--stats: no number for %s on stderr:\n%s", key, p->err);
+    return atof(line + strlen(pattern));
+}
+
+/*
+ * --cpus 0.5: a busy loop of 3 s gets 40-60% of one CPU, by the cgroup's
+ * own accounting (--stats): the quota is the kernel's to enforce, the
+ * check only reads the ratio.
+ */
+static void
+cpu_quota(const char *step)
+{
+    struct proc p;
+    double share;
+
+    if (run(&p, BOX("--cpus", "0.5", "--stats", PROBE, "busy", "3")) != 0)
+        fail_check("--cpus 0.5 probe busy 3: status %d: %s", p.status, p.err);
+    share = stat_value(&p, "cpu_usec") / 3e6;
+    if (share < 0.4 || share > 0.6)
+        fail_check("--cpus 0.5: %.0f%% of a CPU in 3 s, not 40-60%%:\n%s",
+                   share * 100, p.err);
+}
+
+/*
+ * Two busy loops pinned to the same CPU, at --cpu-weight 200 and 100,
+ * share it 2:1 (1.6-2.4), by their cgroups' accounting. Unpinned, each
+ * would have a CPU of its own and the weights would not matter.
+ */
+static void
+cpu_weight(const char *step)
+{
+    struct proc heavy, light;
+    double ratio;
+
+    spawn(&heavy, NULL,
+          BOX("--cpu-weight", "200", "--stats", PROBE, "busy", "3", "0"));
+    spawn(&light, NULL,
+          BOX("--cpu-weight", "100", "--stats", PROBE, "busy", "3", "0"));
+    if (finish(&heavy, 10000) != 0 || finish(&light, 10000) != 0)
+        fail_check("the busy loops: status %d and %d: %s%s", heavy.status,
+                   light.status, heavy.err, light.err);
+    ratio = stat_value(&heavy, "cpu_usec") / stat_value(&light, "cpu_usec");
+    if (ratio < 1.6 || ratio > 2.4)
+        fail_check("weights 200:100 on one CPU gave a ratio of %.2f, not "
+                   "1.6-2.4:\n%s%s",
+                   ratio, heavy.err, light.err);
+}
+
+/*
+ * --stats after a known workload: a 1 s busy loop used 0.8-1.5 s of CPU;
+ * 50 MiB allocated and touched peaked at 50-80 MiB.
+ */
+static void
+stats_values(const char *step)
+{
+    struct proc p;
+    double value;
+
+    if (run(&p, BOX("--stats", PROBE, "busy", "1")) != 0)
+        fail_check("probe busy 1: status %d: %s", p.status, p.err);
+    value = stat_value(&p, "cpu_usec") / 1e6;
+    if (value < 0.8 || value > 1.5)
+        fail_check("a 1 s busy loop: cpu_usec says %.2f s, not 0.8-1.5:\n%s",
+                   value, p.err);
+    if (run(&p, BOX("--stats", PROBE, "alloc", "50")) != 0)
+        fail_check("probe alloc 50: status %d: %s", p.status, p.err);
+    value = stat_value(&p, "memory_peak_bytes") / (1 << 20);
+    if (value < 50 || value > 80)
+        fail_check("50 MiB touched: memory_peak_bytes says %.1f MiB, not "
+                   "50-80:\n%s",
+                   value, p.err);
+}
+
+/*
+ * --freeze NAME stops a running counter (no line for half a second),
+ * --thaw NAME lets it go on.
+ */
+static void
+freeze_thaw(const char *step)
+{
+    struct run_opts opts = {.keep_stdin = true};
+    struct proc ticker, p;
+
+    spawn(&ticker, &opts, BOX("--name", "ticker", PROBE, "tick"));
+    if (!read_line(&ticker, 10000))
+        fail_check("probe tick printed nothing: %s", ticker.err);
+    if (run(&p, BOX("--freeze", "ticker")) != 0)
+        fail_check("--freeze ticker: status %d: %s", p.status, p.err);
+    while (read_line(&ticker, 200)) /* what it printed before */
+        ;
+    if (read_line(&ticker, 500))
+        fail_check("the frozen counter went on: %s", ticker.out);
+    if (run(&p, BOX("--thaw", "ticker")) != 0)
+        fail_check("--thaw ticker: status %d: %s", p.status, p.err);
+    if (!read_line(&ticker, 3000))
+        fail_check("the thawed counter did not go on: %s", ticker.err);
+    if (finish(&ticker, 10000) != 0)
+        fail_check("the counter's container exited %d: %s", ticker.status,
+                   ticker.err);
+}
+
+/*
+ * Root inside may mount a cgroup filesystem of its own, read-write (its
+ * cgroup namespace is its own), but not write its own limits: the files
+ * belong to the host's root. v1 here, v2 in the lab VM.
+ */
+static void
+own_limits(const char *step)
+{
+    char v1_parent[PATH_MAX];
+    const char *said;
+    bool v1;
+
+    snprintf(v1_parent, sizeof(v1_parent), "/sys/fs/cgroup/pids/%s",
+             getenv("BOXSTEP_CGROUP_PARENT"));
+    v1 = access(v1_parent, F_OK) == 0;
+    said = answer(
+        v1 ? BOX(PROBE, "cgroup-write", "cgroup", "pids", "pids.max", "100000")
+           : BOX(PROBE, "cgroup-write", "cgroup2", "-", "pids.max", "100000"));
+    if (strcmp(said, "EACCES") && strcmp(said, "EPERM"))
+        fail_check("a write to its own pids.max through a cgroup fs of its "
+                   "own (%s) said %s, not EACCES or EPERM",
+                   v1 ? "v1" : "v2", said);
+}
+
 int
 main(void)
 {
@@ -258,6 +395,11 @@ main(void)
         {"stats", "07", "prints_keys", stats_keys, NULL},
         {"verbose", "07", "traces_cgroup_writes", verbose_writes, NULL},
         {"gc_frozen", "07", "ends_it", gc_frozen, NULL},
+        {"cpu_quota", "07", "within_40_60_percent", cpu_quota, NULL},
+        {"cpu_weight", "07", "ratio_within_1_6_2_4", cpu_weight, NULL},
+        {"stats", "07", "within_bounds", stats_values, NULL},
+        {"freeze", "07", "stops_and_thaw_resumes", freeze_thaw, NULL},
+        {"own_limits", "07", "write_refused", own_limits, NULL},
     };
 
     return run_suite("07-cgroup", props, sizeof(props) / sizeof(props[0]),
