@@ -357,6 +357,17 @@ freeze_thaw(const char *step)
                    ticker.err);
 }
 
+/* Whether step 07 uses cgroup v1 here: the harness's parent is in pids'. */
+static bool
+host_is_v1(void)
+{
+    char dir[PATH_MAX];
+
+    snprintf(dir, sizeof(dir), "/sys/fs/cgroup/pids/%s",
+             getenv("BOXSTEP_CGROUP_PARENT"));
+    return access(dir, F_OK) == 0;
+}
+
 /*
  * Root inside may mount a cgroup filesystem of its own, read-write (its
  * cgroup namespace is its own), but not write its own limits: the files
@@ -365,13 +376,9 @@ freeze_thaw(const char *step)
 static void
 own_limits(const char *step)
 {
-    char v1_parent[PATH_MAX];
+    bool v1 = host_is_v1();
     const char *said;
-    bool v1;
 
-    snprintf(v1_parent, sizeof(v1_parent), "/sys/fs/cgroup/pids/%s",
-             getenv("BOXSTEP_CGROUP_PARENT"));
-    v1 = access(v1_parent, F_OK) == 0;
     said = answer(
         v1 ? BOX(PROBE, "cgroup-write", "cgroup", "pids", "pids.max", "100000")
            : BOX(PROBE, "cgroup-write", "cgroup2", "-", "pids.max", "100000"));
@@ -379,6 +386,33 @@ own_limits(const char *step)
         fail_check("a write to its own pids.max through a cgroup fs of its "
                    "own (%s) said %s, not EACCES or EPERM",
                    v1 ? "v1" : "v2", said);
+}
+
+/*
+ * --io-weight 200 reads back inside, where /sys/fs/cgroup shows the
+ * container's own cgroup: v2 io.weight "default 200", v1 blkio.weight
+ * 1000 (weight * 5). On v1 without blkio.weight (any scheduler but CFQ
+ * and BFQ, as here) the run is refused instead, naming the file. That
+ * the weight changes anything is not checked: here the disk's scheduler
+ * ignores weights.
+ */
+static void
+io_weight(const char *step)
+{
+    bool v1 = host_is_v1();
+    struct proc p;
+
+    if (v1 && access("/sys/fs/cgroup/blkio/blkio.weight", F_OK) == -1) {
+        expect_exit_125(BOX("--io-weight", "200", PROBE, "exit", "0"),
+                        "/blkio.weight: ENOENT");
+        return;
+    }
+    if (run(&p, BOX("--io-weight", "200", "/bin/cat",
+                    v1 ? "/sys/fs/cgroup/blkio/blkio.weight"
+                       : "/sys/fs/cgroup/io.weight")) != 0 ||
+        strcmp(trim(p.out), v1 ? "1000" : "default 200"))
+        fail_check("--io-weight 200: status %d, the weight inside '%s': %s",
+                   p.status, p.out, p.err);
 }
 
 int
@@ -400,6 +434,7 @@ main(void)
         {"stats", "07", "within_bounds", stats_values, NULL},
         {"freeze", "07", "stops_and_thaw_resumes", freeze_thaw, NULL},
         {"own_limits", "07", "write_refused", own_limits, NULL},
+        {"io_weight", "07", "read_back_or_refused", io_weight, NULL},
     };
 
     return run_suite("07-cgroup", props, sizeof(props) / sizeof(props[0]),
