@@ -36,20 +36,29 @@
 static const char *const controllers[] = {"memory",  "pids",    "cpu",
                                           "cpuacct", "freezer", "blkio"};
 
-/* Whether /proc/cgroups (cgroups(7)) lists word as a controller. */
+/*
+ * Whether /proc/cgroups (cgroups(7)), read once, lists word as a
+ * controller: a hierarchy's super options name its controllers among
+ * other options (xattr, name=...), which mount(2) would not take alone.
+ */
 static bool
 is_controller(const char *word)
 {
-    char line[256], name[64];
-    bool found = false;
-    FILE *f = fopen("/proc/cgroups", "re");
+    static char names[1024];
+    static bool read;
+    char line[256], name[64], key[66];
+    size_t n = 0;
+    FILE *f;
 
-    while (f && !found && fgets(line, sizeof(line), f))
-        found = line[0] != '#' && sscanf(line, "%63s", name) == 1 &&
-                strcmp(name, word) == 0;
-    if (f)
+    if (!read && (f = fopen("/proc/cgroups", "re"))) {
+        while (fgets(line, sizeof(line), f) && n < sizeof(names))
+            if (line[0] != '#' && sscanf(line, "%63s", name) == 1)
+                n += snprintf(names + n, sizeof(names) - n, " %s ", name);
         fclose(f);
-    return found;
+    }
+    read = true;
+    snprintf(key, sizeof(key), " %s ", word);
+    return strstr(names, key) != NULL;
 }
 
 /* A hierarchy's controllers from its super options: "rw,cpu" -> "cpu". */

@@ -211,40 +211,78 @@ cgroup_remove_dir(const char *dir)
         warn("rmdir(\"%s\")", dir);
 }
 
+/* The cgroup filesystems mounted at a hierarchy's root, read once. */
+static struct {
+    char type[32]; /* "cgroup" (v1) or "cgroup2" */
+    char mnt[PATH_MAX]; /* its mount point */
+    char super[256]; /* its super options: "rw,memory" */
+} mounts[16];
+static int mount_count = -1;
+
 /*
- * The mount point of a hierarchy at its root, from /proc/self/mountinfo
- * (proc(5)): fstype "cgroup2", or "cgroup" with option among its super
- * options (a v1 controller). Only a mount of the hierarchy's root (field
- * 4 is "/") shows the paths the runtime makes. With opts, the super
- * options too.
+ * /proc/self/mountinfo (proc(5)), once per run: its cgroup lines whose
+ * field 4, the root of the mount in its filesystem, is "/": only those
+ * show the paths the runtime makes.
+ */
+static void
+read_cgroup_mounts(void)
+{
+    char line[2048], root[PATH_MAX], mnt[PATH_MAX], type[32], super[256];
+    FILE *f = fopen("/proc/self/mountinfo", "re");
+
+    mount_count = 0;
+    while (f && mount_count < (int)ARRAY_SIZE(mounts) &&
+           fgets(line, sizeof(line), f)) {
+        char *sep = strstr(line, " - ");
+
+        if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
+            sscanf(sep + 3, "%31s %*s %255s", type, super) != 2 ||
+            (strcmp(type, "cgroup") && strcmp(type, "cgroup2")) ||
+            strcmp(root, "/"))
+            continue;
+        snprintf(mounts[mount_count].type, sizeof(mounts[0].type), "%s", type);
+        snprintf(mounts[mount_count].mnt, sizeof(mounts[0].mnt), "%s", mnt);
+        snprintf(mounts[mount_count].super, sizeof(mounts[0].super), "%s",
+                 super);
+        mount_count++;
+    }
+    if (f)
+        fclose(f);
+}
+
+/* Whether word is one of the comma-separated words of list. */
+static bool
+has_option(const char *list, const char *word)
+{
+    size_t len = strlen(word);
+
+    for (const char *s = strstr(list, word); s; s = strstr(s + 1, word))
+        if ((s == list || s[-1] == ',') && (s[len] == ',' || !s[len]))
+            return true;
+    return false;
+}
+
+/*
+ * The mount point of a hierarchy at its root: fstype "cgroup2", or
+ * "cgroup" with option among its super options (a v1 controller). With
+ * opts, the super options too.
  */
 bool
 cgroup_mount_point(const char *fstype, const char *option, char *path,
                    size_t len, char *opts, size_t opts_len)
 {
-    char line[2048], root[PATH_MAX], mnt[PATH_MAX], type[32], super[512];
-    bool found = false;
-    FILE *f = fopen("/proc/self/mountinfo", "re");
-
-    while (f && !found && fgets(line, sizeof(line), f)) {
-        char *sep = strstr(line, " - "), *word, *save;
-
-        if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
-            sscanf(sep + 3, "%31s %*s %511s", type, super) != 2 ||
-            strcmp(type, fstype) || strcmp(root, "/"))
+    if (mount_count == -1)
+        read_cgroup_mounts();
+    for (int i = 0; i < mount_count; i++) {
+        if (strcmp(mounts[i].type, fstype) ||
+            (option && !has_option(mounts[i].super, option)))
             continue;
+        snprintf(path, len, "%s", mounts[i].mnt);
         if (opts)
-            snprintf(opts, opts_len, "%s", super);
-        found = !option;
-        for (word = strtok_r(super, ",", &save); word && !found;
-             word = strtok_r(NULL, ",", &save))
-            found = strcmp(word, option) == 0;
-        if (found)
-            snprintf(path, len, "%s", mnt);
+            snprintf(opts, opts_len, "%s", mounts[i].super);
+        return true;
     }
-    if (f)
-        fclose(f);
-    return found;
+    return false;
 }
 
 /* ---- options ---- */
