@@ -55,6 +55,7 @@
 #define NAME_LEN_MAX 64
 #define CPU_PERIOD_US 100000L /* cpu.max's period: 0.1 s */
 #define WEIGHT_MAX 10000L /* cpu.weight and io.weight: 1-10000 */
+#define PIDS_MAX 4194304L /* PID_MAX_LIMIT: no more tasks can exist */
 
 static const char *const version_names[] = {
     [CGROUP_NONE] = "none",
@@ -80,7 +81,7 @@ cgroup_try_write(const char *dir, const char *file, const char *value)
 {
     char path[PATH_MAX * 2];
     ssize_t n = -1;
-    int fd;
+    int fd, err;
 
     if (file_path(path, sizeof(path), dir, file) == -1)
         return -1;
@@ -88,14 +89,9 @@ cgroup_try_write(const char *dir, const char *file, const char *value)
     fd = open(path, O_WRONLY | O_CLOEXEC);
     if (fd != -1) {
         n = write(fd, value, strlen(value));
-        if (n == -1) {
-            int err = errno;
-
-            close(fd);
-            errno = err;
-        } else {
-            close(fd);
-        }
+        err = errno;
+        close(fd);
+        errno = err;
     }
     return trace_call(n == -1 ? -1 : 0, "write(\"%s\", \"%s\")", path, value);
 }
@@ -310,7 +306,8 @@ valid_cgroup_path(const char *path)
     int words = 0;
 
     if (snprintf(copy, sizeof(copy), "%s", path) >= (int)sizeof(copy) ||
-        path[0] == '/' || strstr(path, "//") || path[strlen(path) - 1] == '/')
+        !path[0] || path[0] == '/' || strstr(path, "//") ||
+        path[strlen(path) - 1] == '/')
         return false;
     for (word = strtok_r(copy, "/", &save); word;
          word = strtok_r(NULL, "/", &save), words++)
@@ -398,7 +395,7 @@ parse_cgroup(struct options *o)
         usage_error("--freeze, --thaw and --usage: one at a time");
     if (o->memory == 0)
         usage_error("--memory 0: a limit must be above 0");
-    o->pids = parse_count("pids", o->pids_spec, 4194304);
+    o->pids = parse_count("pids", o->pids_spec, PIDS_MAX);
     o->cpu_weight = parse_count("cpu-weight", o->cpu_weight_spec, WEIGHT_MAX);
     o->io_weight = parse_count("io-weight", o->io_weight_spec, WEIGHT_MAX);
     o->cpu_quota = parse_cpus(o->cpus_spec);
