@@ -460,6 +460,75 @@ else
         "a kernel with those controllers, not disabled on the command line (cgroup_disable=)"
 fi
 
+# Which version step 07 takes here, as version_here() does: v2 when
+# cgroup2's root offers memory, pids and cpu; else v1 when a hierarchy has
+# one of the controllers it uses; else none.
+has_words() { # has_words "LIST" WORD...: every WORD is in LIST (blanks, commas)
+    list=$1
+    shift
+    for w in "$@"; do
+        # shellcheck disable=SC2020 # both blanks and commas separate names
+        printf '%s\n' "$list" | tr ' ,' '\n\n' | grep -qx "$w" || return 1
+    done
+}
+cgroots=""
+if [ -n "$v2mnt" ] && has_words "$v2ctl" memory pids cpu; then
+    cguse=v2
+    cgroots=" $v2mnt"
+else
+    cguse=none
+    for c in memory pids cpu cpuacct freezer blkio; do
+        m=$(printf '%s\n' "$cgmounts" | awk -v c="$c" '$1 == "v1" {
+            n = split($3, w, ",")
+            for (k = 1; k <= n; k++)
+                if (w[k] == c) { print $2; exit }
+        }')
+        [ -n "$m" ] || continue
+        cguse=v1
+        case " $cgroots " in *" $m "*) ;; *) cgroots="$cgroots $m" ;; esac
+    done
+fi
+case $cguse in
+v2) row OK "  07 uses" 07+ "cgroup v2: $v2mnt offers memory, pids and cpu (cgroup.c)" ;;
+v1) row OK "  07 uses" 07+ \
+    "cgroup v1 (cgroup-v1.c): cgroup2 ${v2mnt:+at $v2mnt }lacks memory, pids or cpu" ;;
+none) row FAIL "  07 uses" 07+ "no cgroup: no hierarchy it can use" \
+    "mount cgroup2 on /sys/fs/cgroup (or the v1 hierarchies)" ;;
+esac
+
+# Whether root could make boxstep's parent, or write into it, at the root
+# of each hierarchy 07 uses: the mount read-write, "boxstep" a directory
+# root may write, or absent from a root directory root may write. Only
+# looked at, never made.
+if [ "$cguse" != none ]; then
+    cgbad=""
+    for m in $cgroots; do
+        opts=$(awk -v m="$m" '$5 == m { print $6; exit }' /proc/self/mountinfo)
+        case ,$opts, in
+        *,ro,*) cgbad="$cgbad $m (read-only mount)" ;;
+        *)
+            if [ -e "$m/boxstep" ] && [ ! -d "$m/boxstep" ]; then
+                cgbad="$cgbad $m/boxstep (not a directory)"
+            elif [ "$uid" = 0 ] && [ -d "$m/boxstep" ] && [ ! -w "$m/boxstep" ]; then
+                cgbad="$cgbad $m/boxstep (not writable)"
+            elif [ "$uid" = 0 ] && [ ! -d "$m/boxstep" ] && [ ! -w "$m" ]; then
+                cgbad="$cgbad $m (cannot make boxstep)"
+            fi
+            ;;
+        esac
+    done
+    cgwhere="boxstep at the root of:$cgroots"
+    if [ -n "$cgbad" ]; then
+        row FAIL "  boxstep parent" 07+ "not usable:$cgbad" \
+            "07 makes its cgroups there as root: a read-write cgroup filesystem (not a container's)"
+    elif [ "$uid" != 0 ]; then
+        row INFO "  boxstep parent" 07+ \
+            "$cgwhere; writable only by root (run sudo make doctor to check)"
+    else
+        row OK "  boxstep parent" 07+ "$cgwhere; writable"
+    fi
+fi
+
 # Delegation: rootless limits need a cgroup v2 subtree that belongs to
 # the user, which systemd gives to user@UID.service.
 if [ "$inv_uid" = 0 ]; then
