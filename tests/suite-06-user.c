@@ -709,6 +709,26 @@ volume_hint(const char *step)
     remove_volume_dir(dir);
 }
 
+/*
+ * A --rootfs given as a symbolic link works, as on 05: the runtime follows
+ * it where it attaches the rootfs (MOVE_MOUNT_T_SYMLINKS).
+ */
+static void
+rootfs_symlink(const char *step)
+{
+    char link[PATH_MAX], target[PATH_MAX];
+    struct proc p;
+
+    snprintf(link, sizeof(link), "%s/rootfs-link", getenv("TMPDIR"));
+    snprintf(target, sizeof(target), "%s/rootfs", build_dir());
+    if (symlink(target, link) == -1)
+        fail_check("cannot make %s: %s", link, strerror(errno));
+    run(&p, BOX("--net", "none", "--rootfs", link, "/bin/true"));
+    unlink(link);
+    if (p.status != 0)
+        fail_check("--rootfs %s (a link) exited %d: %s", link, p.status, p.err);
+}
+
 /* Bad maps, and --no-idmap where it cannot work: clear errors, 125. */
 static void
 map_errors(const char *step)
@@ -913,6 +933,7 @@ main(void)
          NULL},
         {"map_options", "06", "replace_the_default", map_options, NULL},
         {"volume_hint", "06", "said_up_front", volume_hint, NULL},
+        {"rootfs_symlink", "06", "followed", rootfs_symlink, NULL},
         {"map_errors", "06", "exit_125", map_errors, NULL},
         {"subid_collision", "06", "exit_125", subid_collision, NULL},
         {"userns_limit", "06", "exit_125", userns_limit, NULL},

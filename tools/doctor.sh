@@ -675,12 +675,13 @@ if [ "$uid" = 0 ] && [ -n "$unshare_cmd" ]; then
 fi
 
 # Step 06 run as root idmaps the rootfs (mount_setattr MOUNT_ATTR_IDMAP),
-# which the filesystem under it must support, by kernel version. On NFS,
-# an overlay or FUSE the step uses the shifted copy, build/rootfs-shifted,
-# by itself; on 9p it cannot tell (a 9P2000.L share reports the host's
-# filesystem to statfs), and needs --no-idmap. The type comes from
-# mountinfo: the mount that holds the rootfs, the longest mount point
-# that is a prefix of its path. Rootless runs idmap nothing.
+# which the filesystem under it must support, by kernel version. On 9p,
+# NFS, an overlay or FUSE the step uses the shifted copy,
+# build/rootfs-shifted, by itself: it reads the type of the mount that
+# holds the rootfs from mountinfo, as this check does (statfs would not
+# do: a 9P2000.L share reports the host's filesystem). Here the mount is
+# the longest mount point that is a prefix of the path. Rootless runs
+# idmap nothing.
 if [ -d build/rootfs ]; then fsdir=build/rootfs; else fsdir=.; fi
 fspath=$(cd "$fsdir" 2>/dev/null && pwd -P)
 fstype=$(awk -v p="$fspath" '{
@@ -700,8 +701,7 @@ ext2 | ext3 | ext4) fsname=ext4 fsneed=5012 ;;
 xfs | vfat) fsneed=5012 ;;
 btrfs) fsneed=5015 ;;
 tmpfs) fsneed=6003 ;;
-9p) ;;
-nfs | nfs4 | overlay | fuse | fuse.* | fuseblk) fsname=auto:$fstype ;;
+9p | nfs | nfs4 | overlay | fuse | fuse.* | fuseblk) fsname=auto:$fstype ;;
 *) fsname="" ;;
 esac
 shifted=""
@@ -711,19 +711,12 @@ case $fsname in
 auto:*)
     if [ -n "$shifted" ]; then
         row OK "idmapped rootfs" 06+ "$fsdir is on $fstype, which cannot be idmapped: step 06\
- uses build/rootfs-shifted, which is built"
+ uses build/rootfs-shifted, which is built (and refuses --uidmap there)"
     else
         row WARN "idmapped rootfs" 06+ "$fsdir is on $fstype, which cannot be idmapped, and\
  build/rootfs-shifted is not built: step 06 as root refuses to start (rootless runs)" \
             "$shiftfix"
     fi
-    ;;
-9p)
-    fix9p="give step 06 --no-idmap (build/rootfs-shifted is built)"
-    [ -n "$shifted" ] || fix9p="$shiftfix, then give step 06 --no-idmap"
-    row WARN "idmapped rootfs" 06+ "$fsdir is on 9p, which cannot be idmapped, and step 06\
- cannot tell: as root it fails at mount_setattr (EINVAL) without --no-idmap (rootless runs)" \
-        "$fix9p"
     ;;
 "")
     row INFO "idmapped rootfs" 06+ "$fsdir is on ${fstype:-a filesystem mountinfo does not\

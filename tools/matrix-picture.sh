@@ -19,9 +19,10 @@
 #   error, skipped             the check failed; this machine cannot run it
 #
 # The picture is one row per suite, not per property: the properties of a
-# suite are listed small in its first cell, and each step's cell says what
-# their checks saw, "held" or "leak" when they all agree, else a count of
-# each. A row per property would not fit a page (tools/pictures.sh allows
+# suite are listed small in its first cell (twins such as NAME_no_idmap
+# counted on a last line), and each step's cell says what their checks
+# saw, "held" or "leak" when they all agree, else a count of each, smaller.
+# A row per property would not fit a page (tools/pictures.sh allows
 # 1000 px; 34 properties need more), and the staircase, a suite's row
 # turning from leak to held at its own step, is what the picture is for;
 # the table in the tutorial has every cell. Held is blue, leak grey, a
@@ -107,19 +108,36 @@ awk -F '\t' -v file="$1" -v prog="$prog" '
             count[r, i, s]++
         }
     }
-    # The properties of row r, a few a line, in the mono font.
-    function name_lines(r,   n, w, i, line, out) {
+    # The properties of row r, a few a line, in the mono font. A twin,
+    # NAME_SUFFIX beside NAME, is not listed when two or more share
+    # SUFFIX (the _no_idmap twins of 06-user): a last line counts them.
+    function name_lines(r,   n, w, i, j, s, twin, nsuf, suf, nsufs, line, out) {
         n = split(names[r], w, " ")
+        for (i = 1; i <= n; i++)
+            for (j = 1; j <= n; j++)
+                if (i != j && index(w[i], w[j] "_") == 1) {
+                    s = substr(w[i], length(w[j]) + 1)
+                    twin[i] = s
+                    if (!(s in nsuf))
+                        suf[++nsufs] = s
+                    nsuf[s]++
+                }
         line = ""
         out = ""
         for (i = 1; i <= n; i++) {
+            if ((i in twin) && nsuf[twin[i]] >= 2)
+                continue
             if (line != "" && length(line) + 1 + length(w[i]) > 26) {
                 out = out line "<BR ALIGN=\"LEFT\"/>"
                 line = ""
             }
             line = line (line == "" ? "" : " ") w[i]
         }
-        return out line "<BR ALIGN=\"LEFT\"/>"
+        out = out line "<BR ALIGN=\"LEFT\"/>"
+        for (j = 1; j <= nsufs; j++)
+            if (nsuf[suf[j]] >= 2)
+                out = out "and " nsuf[suf[j]] " twins NAME" esc(suf[j]) "<BR ALIGN=\"LEFT\"/>"
+        return out
     }
     # The cell of row r, step column i.
     function verdict_cell(r, i,   n, k, j, text, colour, attrs, s) {
@@ -135,14 +153,16 @@ awk -F '\t' -v file="$1" -v prog="$prog" '
         if (colour == "")
             colour = n > 1 || k[1] ~ /^\(/ ? "#fce5cd" : \
                 k[1] == "held" ? "#cfe2f3" : "#e6e6e6"
+        # Each part escaped alone: the <BR/> between them is markup.
         if (n == 1)
-            text = k[1]
+            text = esc(k[1])
         else
             for (j = 1; j <= n; j++)
-                text = text (j > 1 ? "<BR/>" : "") count[r, i, k[j]] " " k[j]
-        text = esc(text)
+                text = text (j > 1 ? "<BR/>" : "") count[r, i, k[j]] " " esc(k[j])
         if (colour == "#ea9999")
             text = "<B>" text "</B>"
+        if (n > 1)
+            text = "<FONT POINT-SIZE=\"11\">" text "</FONT>"
         attrs = "BGCOLOR=\"" colour "\""
         if (substr(step[i], 1, 2) == first[r])
             attrs = attrs " BORDER=\"3\" COLOR=\"#b45f06\""
@@ -161,7 +181,7 @@ awk -F '\t' -v file="$1" -v prog="$prog" '
         print "    graph [fontname=\"DejaVu Sans,Verdana,sans-serif\", pad=\"0.2\"];"
         print "    node [shape=plaintext, fontname=\"DejaVu Sans,Verdana,sans-serif\", fontsize=14];"
         print "    matrix [label=<"
-        print "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"3\" CELLPADDING=\"5\" COLOR=\"#666666\">"
+        print "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"2\" CELLPADDING=\"3\" COLOR=\"#666666\">"
         head = "<TR>" cell("BORDER=\"0\" ALIGN=\"LEFT\" VALIGN=\"BOTTOM\"", "<B>suite</B>, properties")
         for (i = 5; i <= nf; i++)
             head = head cell("BORDER=\"0\" VALIGN=\"BOTTOM\"", "<B>" substr(step[i], 1, 2) "</B><BR/>" small esc(substr(step[i], 4)) "</FONT>")
