@@ -16,8 +16,9 @@
  * inside could not reach a volume under /root. So the runtime, still
  * host root, prepares those trees before the child starts, as detached
  * mounts (open_tree), and idmaps the rootfs with the child's namespace:
- * through that mount, host root's files look owned by root inside. The
- * child attaches what the runtime prepared (move_mount, in mount.c).
+ * through that mount, host root's files look owned by root inside. It
+ * attaches them in a mount namespace of its own, read-only where they
+ * must be, and the child copies that namespace: the copy locks the flags.
  *
  * An ordinary user (rootless) can make a user namespace too, with only
  * its own uid mapped to 0, or a range /etc/subuid grants it, written by
@@ -556,12 +557,17 @@ set_tree_attr(int tree, struct mount_attr *attr, const char *what)
          what);
 }
 
-/* move_mount(2): a detached tree, attached at path. */
+/*
+ * move_mount(2): a detached tree, attached at path, following a symbolic
+ * link there as mount(2) does (a --rootfs given as a link).
+ */
 static void
 attach_tree(int tree, const char *path)
 {
-    must(move_mount(tree, "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH),
-         "move_mount(%d, \"\", AT_FDCWD, \"%s\", MOVE_MOUNT_F_EMPTY_PATH)",
+    must(move_mount(tree, "", AT_FDCWD, path,
+                    MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_SYMLINKS),
+         "move_mount(%d, \"\", AT_FDCWD, \"%s\", "
+         "MOVE_MOUNT_F_EMPTY_PATH|MOVE_MOUNT_T_SYMLINKS)",
          tree, path);
 }
 
@@ -672,9 +678,10 @@ note_unwritable_volume(const struct container *c, const struct volume *v)
 /*
  * After the idmap: the trees, read-only, nosuid and nodev where they must
  * be, attached in the runtime's namespace with move_mount(2): the rootfs
- * over its own path (any directory would do: the child pivots into it),
- * each volume at its place in it. The child's copy of this namespace
- * gets them with those flags locked.
+ * (or its shifted copy) over the rootfs's path, though any directory
+ * would do since the child pivots into it; each volume at its place in
+ * it. The child's copy of this namespace gets them with those flags
+ * locked.
  */
 void
 parent_attach_trees(const struct container *c)
