@@ -127,7 +127,7 @@ awk -F '\t' -v file="$1" -v prog="$prog" '
         for (i = 1; i <= n; i++) {
             if ((i in twin) && nsuf[twin[i]] >= 2)
                 continue
-            if (line != "" && length(line) + 1 + length(w[i]) > 26) {
+            if (line != "" && length(line) + 1 + length(w[i]) > 22) {
                 out = out line "<BR ALIGN=\"LEFT\"/>"
                 line = ""
             }
@@ -162,7 +162,7 @@ awk -F '\t' -v file="$1" -v prog="$prog" '
         if (colour == "#ea9999")
             text = "<B>" text "</B>"
         if (n > 1)
-            text = "<FONT POINT-SIZE=\"11\">" text "</FONT>"
+            text = "<FONT POINT-SIZE=\"10\">" text "</FONT>"
         attrs = "BGCOLOR=\"" colour "\""
         if (substr(step[i], 1, 2) == first[r])
             attrs = attrs " BORDER=\"3\" COLOR=\"#b45f06\""
