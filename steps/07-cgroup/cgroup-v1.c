@@ -145,7 +145,11 @@ static void
 make_dirs(const char *mnt, const char *cgroup)
 {
     char dir[PATH_MAX * 2];
-    size_t len = snprintf(dir, sizeof(dir), "%s", mnt);
+    size_t len;
+    int tries = 0;
+
+again:
+    len = snprintf(dir, sizeof(dir), "%s", mnt);
 
     for (const char *s = cgroup; *s; s += strcspn(s, "/"), s += *s == '/') {
         int n = strcspn(s, "/");
@@ -153,12 +157,17 @@ make_dirs(const char *mnt, const char *cgroup)
 
         len += snprintf(dir + len, sizeof(dir) - len, "/%.*s", n, s);
         if (trace_call(mkdir(dir, 0755), "mkdir(\"%s\", 0755)", dir) == -1 &&
-            (last || errno != EEXIST))
+            (last || errno != EEXIST)) {
+            /* Another runtime's last container took the parent away
+             * between two of these mkdirs (cgroup_remove_parent()). */
+            if (errno == ENOENT && tries++ < 3)
+                goto again;
             die_hint(errno == EEXIST ? "a cgroup of that name is left, or "
                                        "belongs to a container of another "
                                        "state directory: --name another"
                                      : NULL,
                      "mkdir(\"%s\", 0755)", dir);
+        }
     }
 }
 
@@ -338,6 +347,7 @@ cgroup_v1_remove(const char *cgroup)
         if (cgroup_kill_procs(dir, 100) == -1)
             warn("kill the processes of %s", dir);
         cgroup_remove_dir(dir);
+        cgroup_remove_parent(h[i].mount);
     }
 }
 

@@ -207,6 +207,25 @@ cgroup_remove_dir(const char *dir)
         warn("rmdir(\"%s\")", dir);
 }
 
+/*
+ * boxstep's parent at a hierarchy's root goes with its last container,
+ * as the state directory does: rmdir(2) fails (EBUSY) while another
+ * container's cgroup is in it, and a runtime that makes one after this
+ * makes the parent again (make_dirs(), v2_make()). The harness's parent
+ * (BOXSTEP_CGROUP_PARENT) is the harness's to remove.
+ */
+void
+cgroup_remove_parent(const char *mnt)
+{
+    char dir[PATH_MAX + 16];
+
+    if (getenv("BOXSTEP_CGROUP_PARENT"))
+        return;
+    snprintf(dir, sizeof(dir), "%s/" DEFAULT_PARENT, mnt);
+    if (rmdir(dir) == 0)
+        trace("rmdir(\"%s\") = 0", dir);
+}
+
 /* The cgroup filesystems mounted at a hierarchy's root, read once. */
 static struct {
     char type[32]; /* "cgroup" (v1) or "cgroup2" */
@@ -469,7 +488,11 @@ static void
 v2_make(const char *root, const char *cgroup)
 {
     char dir[PATH_MAX * 2];
-    size_t len = snprintf(dir, sizeof(dir), "%s", root);
+    size_t len;
+    int tries = 0;
+
+again:
+    len = snprintf(dir, sizeof(dir), "%s", root);
 
     v2_enable_controllers(dir);
     for (const char *s = cgroup; *s; s += strcspn(s, "/"), s += *s == '/') {
@@ -478,12 +501,17 @@ v2_make(const char *root, const char *cgroup)
 
         len += snprintf(dir + len, sizeof(dir) - len, "/%.*s", n, s);
         if (trace_call(mkdir(dir, 0755), "mkdir(\"%s\", 0755)", dir) == -1 &&
-            (last || errno != EEXIST))
+            (last || errno != EEXIST)) {
+            /* Another runtime's last container took the parent away
+             * between two of these mkdirs (cgroup_remove_parent()). */
+            if (errno == ENOENT && tries++ < 3)
+                goto again;
             die_hint(errno == EEXIST ? "a cgroup of that name is left, or "
                                        "belongs to a container of another "
                                        "state directory: --name another"
                                      : NULL,
                      "mkdir(\"%s\", 0755)", dir);
+        }
         if (!last)
             v2_enable_controllers(dir);
     }
@@ -697,6 +725,7 @@ remove_cgroup(enum cgroup_version v, const char *cgroup)
     } else if (v == CGROUP_V2 && v2_root(root, sizeof(root))) {
         snprintf(dir, sizeof(dir), "%s/%s", root, cgroup);
         v2_remove(dir);
+        cgroup_remove_parent(root);
     }
 }
 

@@ -198,6 +198,7 @@ long long cgroup_read_number(const char *dir, const char *file,
                              const char *key);
 int cgroup_kill_procs(const char *dir, int rounds);
 void cgroup_remove_dir(const char *dir);
+void cgroup_remove_parent(const char *mnt);
 bool cgroup_mount_point(const char *fstype, const char *option, char *path,
                         size_t len, char *opts, size_t opts_len);
 
