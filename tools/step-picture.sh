@@ -11,10 +11,13 @@
 #
 #     flags |= CLONE_NEWPID; /* 03: pid_namespaces(7) */
 #
-# each a flag and the step that added it (a namespace the child makes
-# itself with unshare(2), 06's mount and 07's cgroup namespace, keeps its
-# line, and a "flags &= ~" line after it takes it out of clone(): the
-# container has it all the same); the title is the step text's
+# each a flag and the step that added it. A namespace the child makes
+# itself with unshare(2) is named by its hook line in child() instead,
+#
+#     setup_cgroup_namespace(); /* 07: CLONE_NEWCGROUP, unshare(2) in it */
+#
+# (06's mount namespace keeps step 04's line; a "flags &= ~" line after
+# it takes the flag out of clone() alone). The title is the step text's
 # line " * 03-pid: ...". So the six pictures cannot disagree with the
 # steps, and a new step gets its picture with no new source to write.
 set -eu
@@ -44,7 +47,8 @@ fi
 # The flags, "CLONE_NEWPID 03" a line, from the code outside the text
 # block; then the title, from inside it.
 flags=$(awk -f "$tools/strip-step-text.awk" "$main" |
-    sed -n 's/.*\(CLONE_NEW[A-Z]*\).*\/\* \([0-9][0-9]\)[:*].*/\1 \2/p')
+    sed -n -e 's/.*\(CLONE_NEW[A-Z]*\).*\/\* \([0-9][0-9]\)[:*].*/\1 \2/p' \
+        -e 's/.*\/\* \([0-9][0-9]\): \(CLONE_NEW[A-Z]*\).*/\2 \1/p')
 title=$(sed -n "s/^ \* \($1-[a-z0-9-]*: .*\)\.\$/\1/p" "$main" | head -n 1)
 [ -n "$title" ] || {
     echo "$prog: $main: no title line \" * $1-name: what it does.\"" >&2

@@ -156,7 +156,7 @@ child(void *arg)
     cleanup_forget();
     wait_for_parent(c);
     setup_user(c); /* 06: root inside, first */
-    setup_cgroup_namespace(); /* 07: rooted in its cgroup, made inside */
+    setup_cgroup_namespace(); /* 07: CLONE_NEWCGROUP, unshare(2) in it */
     setup_mount_namespace(c); /* 06: a copy of the runtime's, locked */
     setup_uts(o->hostname);
     setup_mount_propagation();
@@ -191,8 +191,6 @@ clone_child(struct container *c)
     flags |= CLONE_NEWNET; /* 05: network_namespaces(7) */
     flags |= CLONE_NEWUSER; /* 06: user_namespaces(7) */
     flags &= ~CLONE_NEWNS; /* but made by the child (06): unshare(2) */
-    flags |= CLONE_NEWCGROUP; /* 07: cgroup_namespaces(7) */
-    flags &= ~CLONE_NEWCGROUP; /* but made by the child, once inside (07) */
     fflush(NULL); /* or buffered output would be written by both */
     pid = clone(child, child_stack + STACK_SIZE, flags, c);
     if (pid == -1) /* 06: a user namespace needs no root, unless blocked */
