@@ -179,8 +179,10 @@ cgroup_kill_procs(const char *dir, int rounds)
         if (!f)
             return 0;
         while (fscanf(f, "%d", &pid) == 1 && ++found)
-            /* kill(2) */
-            trace_call(kill(pid, SIGKILL), "kill(%d, SIGKILL)", pid);
+            /* kill(2); 0 is a process this PID namespace does not see
+             * (v2 lists it so), and kill(0) would hit our own group. */
+            if (pid > 0)
+                trace_call(kill(pid, SIGKILL), "kill(%d, SIGKILL)", pid);
         fclose(f);
         if (!found)
             return 0;
