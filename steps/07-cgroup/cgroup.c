@@ -175,8 +175,10 @@ cgroup_kill_procs(const char *dir, int rounds)
         if (!f)
             return 0;
         while (fscanf(f, "%d", &pid) == 1 && ++found)
-            /* kill(2) */
-            trace_call(kill(pid, SIGKILL), "kill(%d, SIGKILL)", pid);
+            /* kill(2); 0 is a process this PID namespace does not see
+             * (v2 lists it so), and kill(0) would hit our own group. */
+            if (pid > 0)
+                trace_call(kill(pid, SIGKILL), "kill(%d, SIGKILL)", pid);
         fclose(f);
         if (!found)
             return 0;
@@ -461,22 +463,33 @@ v2_root(char *root, size_t len)
  * cgroup.subtree_control: a v2 cgroup's children have a controller's
  * files only when it enables that controller for them ("+memory"). Each
  * level down to the container's does, for what it offers and has not
- * enabled yet (the root's usually are, by systemd).
+ * enabled yet (the root's usually are, by systemd), in one write: the
+ * kernel takes all or none. "No internal processes": a cgroup other
+ * than the root that has processes of its own cannot enable memory,
+ * pids or io for children (EBUSY; EOPNOTSUPP once cpu made it a thread
+ * root), so a parent must be an empty cgroup.
  */
 static void
 v2_enable_controllers(const char *dir)
 {
-    char offered[256], enabled[256], change[16];
+    char offered[256], enabled[256], change[64] = "";
+    size_t len = 0;
 
     cgroup_read(dir, "cgroup.controllers", offered, sizeof(offered));
     cgroup_read(dir, "cgroup.subtree_control", enabled, sizeof(enabled));
-    for (size_t i = 0; i < ARRAY_SIZE(v2_controllers); i++) {
-        if (!has_word(offered, v2_controllers[i]) ||
-            has_word(enabled, v2_controllers[i]))
-            continue;
-        snprintf(change, sizeof(change), "+%s", v2_controllers[i]);
-        cgroup_write(dir, "cgroup.subtree_control", change);
-    }
+    for (size_t i = 0; i < ARRAY_SIZE(v2_controllers); i++)
+        if (has_word(offered, v2_controllers[i]) &&
+            !has_word(enabled, v2_controllers[i]))
+            len += snprintf(change + len, sizeof(change) - len, "%s+%s",
+                            len ? " " : "", v2_controllers[i]);
+    if (!len || cgroup_try_write(dir, "cgroup.subtree_control", change) == 0)
+        return;
+    die_hint(errno == EBUSY || errno == EOPNOTSUPP
+                 ? "cgroup v2 lets only a cgroup without processes of its "
+                   "own hand controllers to children: choose an empty "
+                   "parent (BOXSTEP_CGROUP_PARENT)"
+                 : NULL,
+             "write(\"%s/cgroup.subtree_control\", \"%s\")", dir, change);
 }
 
 /*
