@@ -374,6 +374,8 @@ cgroup_v1_freeze(const char *cgroup, bool frozen)
             return;
         usleep(10000);
     }
+    errno = ETIMEDOUT;
+    die("%s/freezer.state: %s, not %s after 1 s", dir, state, want);
 }
 
 /*

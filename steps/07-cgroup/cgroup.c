@@ -632,6 +632,12 @@ v2_freeze(const char *cgroup, bool frozen)
             return;
         usleep(10000);
     }
+    if (frozen) {
+        errno = ETIMEDOUT;
+        die("%s/cgroup.events: not \"frozen 1\" after 1 s: a task is "
+            "still running (it may be in the middle of a system call)",
+            dir);
+    }
 }
 
 /* ---- the flow: the runtime's side ---- */
