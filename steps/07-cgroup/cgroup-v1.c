@@ -140,37 +140,6 @@ need(const char *controller, const char *option)
              option, controller);
 }
 
-/* mkdir(2) of each level of cgroup below mnt; the last must be new. */
-static void
-make_dirs(const char *mnt, const char *cgroup)
-{
-    char dir[PATH_MAX * 2];
-    size_t len;
-    int tries = 0;
-
-again:
-    len = snprintf(dir, sizeof(dir), "%s", mnt);
-
-    for (const char *s = cgroup; *s; s += strcspn(s, "/"), s += *s == '/') {
-        int n = strcspn(s, "/");
-        bool last = s[n] == '\0';
-
-        len += snprintf(dir + len, sizeof(dir) - len, "/%.*s", n, s);
-        if (trace_call(mkdir(dir, 0755), "mkdir(\"%s\", 0755)", dir) == -1 &&
-            (last || errno != EEXIST)) {
-            /* Another runtime's last container took the parent away
-             * between two of these mkdirs (cgroup_remove_parent()). */
-            if (errno == ENOENT && tries++ < 3)
-                goto again;
-            die_hint(errno == EEXIST ? "a cgroup of that name is left, or "
-                                       "belongs to a container of another "
-                                       "state directory: --name another"
-                                     : NULL,
-                     "mkdir(\"%s\", 0755)", dir);
-        }
-    }
-}
-
 /*
  * memory.rst: memory.limit_in_bytes, then memory.memsw.limit_in_bytes
  * (memory and swap together) at the same value, so that swap adds
@@ -272,7 +241,7 @@ cgroup_v1_make(const char *cgroup, const struct options *o,
     if (o->io_weight)
         need("blkio", "--io-weight");
     for (size_t i = 0; i < count; i++)
-        make_dirs(h[i].mount, cgroup);
+        cgroup_make_dirs(h[i].mount, cgroup, NULL);
     write_limits(cgroup, o);
 }
 

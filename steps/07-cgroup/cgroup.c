@@ -213,7 +213,7 @@ cgroup_remove_dir(const char *dir)
  * boxstep's parent at a hierarchy's root goes with its last container,
  * as the state directory does: rmdir(2) fails (EBUSY) while another
  * container's cgroup is in it, and a runtime that makes one after this
- * makes the parent again (make_dirs(), v2_make()). The harness's parent
+ * makes the parent again (cgroup_make_dirs()). The harness's parent
  * (BOXSTEP_CGROUP_PARENT) is the harness's to remove.
  */
 void
@@ -494,11 +494,14 @@ v2_enable_controllers(const char *dir)
 
 /*
  * mkdir(2) in a cgroup filesystem makes a cgroup, its files filled in by
- * the kernel. The parent's levels may exist already; the container's
- * own may not: its name is its own.
+ * the kernel. The parent's levels below root may exist already; the
+ * container's own may not: its name is its own. parent_ready, when given,
+ * is called on root and each level above the container's (v2 enables the
+ * controllers there).
  */
-static void
-v2_make(const char *root, const char *cgroup)
+void
+cgroup_make_dirs(const char *root, const char *cgroup,
+                 void (*parent_ready)(const char *dir))
 {
     char dir[PATH_MAX * 2];
     size_t len;
@@ -506,8 +509,8 @@ v2_make(const char *root, const char *cgroup)
 
 again:
     len = snprintf(dir, sizeof(dir), "%s", root);
-
-    v2_enable_controllers(dir);
+    if (parent_ready)
+        parent_ready(dir);
     for (const char *s = cgroup; *s; s += strcspn(s, "/"), s += *s == '/') {
         int n = strcspn(s, "/");
         bool last = s[n] == '\0';
@@ -525,8 +528,8 @@ again:
                                      : NULL,
                      "mkdir(\"%s\", 0755)", dir);
         }
-        if (!last)
-            v2_enable_controllers(dir);
+        if (!last && parent_ready)
+            parent_ready(dir);
     }
 }
 
@@ -853,7 +856,7 @@ parent_make_cgroup(struct container *c)
         return;
     }
     v2_root(root, sizeof(root));
-    v2_make(root, c->cgroup);
+    cgroup_make_dirs(root, c->cgroup, v2_enable_controllers);
     snprintf(dir, sizeof(dir), "%s/%s", root, c->cgroup);
     v2_limits(dir, o);
 }

@@ -199,6 +199,8 @@ long long cgroup_read_number(const char *dir, const char *file,
 int cgroup_kill_procs(const char *dir, int rounds);
 void cgroup_remove_dir(const char *dir);
 void cgroup_remove_parent(const char *mnt);
+void cgroup_make_dirs(const char *root, const char *cgroup,
+                      void (*parent_ready)(const char *dir));
 bool cgroup_mount_point(const char *fstype, const char *option, char *path,
                         size_t len, char *opts, size_t opts_len);
 
