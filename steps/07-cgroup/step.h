@@ -38,6 +38,18 @@ struct id_map {
     struct id_range ranges[OPT_LIST_MAX];
 };
 
+/*
+ * boxstep's pool of host ids (06): 65536 per container, from 1048576 on,
+ * above the ranges Debian's adduser gives its first 15 users in
+ * /etc/subuid (100000 on, 65536 each); an entry that reaches into the
+ * pool is refused. Its first range is the shifted copies' (--no-idmap),
+ * which every container without an idmapped rootfs shares; the others
+ * are reserved one per running container, in its state record (user.c).
+ */
+#define POOL_BASE 1048576UL
+#define RANGE_SIZE 65536UL
+#define SHIFTED_BASE POOL_BASE
+
 /* The cgroup hierarchy a container's cgroup is in (07). */
 enum cgroup_version {
     CGROUP_NONE, /* no cgroup of its own: rootless, or no hierarchy */
@@ -168,19 +180,30 @@ void parent_release_network(const char *record);
 void setup_network(const struct container *c);
 
 /* user.c (06): users and groups of its own. */
-void parse_rootfs_access(const char *rootfs);
 void parse_user(struct options *o);
 void parent_reserve_ids(struct container *c);
+void use_shifted_range(struct container *c);
+void parent_map_ids(struct container *c);
+void setup_user(const struct container *c);
+const char *userns_blocked_hint(int err);
+
+/* idmap.c (06): its files, as root inside owns them. */
+void shifted_path(const char *rootfs, char *path, size_t len);
+void parse_idmap(const struct options *o);
 void parent_open_trees(struct container *c);
 void parent_private_mounts(const struct options *o);
-void parent_map_ids(struct container *c);
 void parent_idmap_rootfs(struct container *c);
 void parent_attach_trees(const struct container *c);
-void setup_user(const struct container *c);
 void setup_mount_namespace(const struct container *c);
 void setup_root_copy(void);
 void setup_root_readonly(const struct container *c);
-const char *userns_blocked_hint(int err);
+
+/* rootless.c (06): an ordinary user's container. */
+void parse_rootfs_access(const char *rootfs);
+void parse_rootless(struct options *o);
+void rootless_default_map(const char *file, unsigned long own,
+                          struct id_map *m);
+void parent_map_helper(const char *helper, pid_t pid, const struct id_map *m);
 
 /* cgroup.c (07): limits, priority, accounting and control; cgroup v2. */
 void parse_cgroup(struct options *o);
