@@ -140,7 +140,6 @@ void setup_user(const struct container *c);
 const char *userns_blocked_hint(int err);
 
 /* idmap.c (06): its files, as root inside owns them. */
-void shifted_path(const char *rootfs, char *path, size_t len);
 void parse_idmap(const struct options *o);
 void parent_open_trees(struct container *c);
 void parent_private_mounts(const struct options *o);

@@ -30,7 +30,7 @@
 #include "step.h"
 
 /* The shifted copy of a root filesystem: DIR-shifted, next to DIR. */
-void
+static void
 shifted_path(const char *rootfs, char *path, size_t len)
 {
     size_t n = strlen(rootfs);
