@@ -37,6 +37,26 @@ static const char *const controllers[] = {"memory",  "pids",    "cpu",
                                           "cpuacct", "freezer", "blkio"};
 
 /*
+ * Whether a container started with options o needs controller. Each
+ * hierarchy costs a start a mkdir(2), a move, a mount and an rmdir(2):
+ * memory (the OOM report), pids and freezer (--freeze may come later)
+ * always; the others only for the options that use them. o NULL: every
+ * controller above, as a removal looks for them all.
+ */
+static bool
+needed(const char *controller, const struct options *o)
+{
+    if (!o || !strcmp(controller, "memory") || !strcmp(controller, "pids") ||
+        !strcmp(controller, "freezer"))
+        return true;
+    if (!strcmp(controller, "cpu"))
+        return o->cpu_quota || o->cpu_weight;
+    if (!strcmp(controller, "cpuacct"))
+        return o->stats;
+    return o->io_weight; /* blkio */
+}
+
+/*
  * Whether /proc/cgroups (cgroups(7)), read once, lists word as a
  * controller: a hierarchy's super options name its controllers among
  * other options (xattr, name=...), which mount(2) would not take alone.
@@ -76,13 +96,14 @@ controllers_of(char *opts, char *out, size_t len)
 }
 
 /*
- * The hierarchies of the controllers above, each once, from
+ * The hierarchies of the controllers o needs, each once, from
  * /proc/self/mountinfo; returns how many. The runtime finds them, in
  * the host's cgroup namespace: the child, in its own, sees their roots
  * as paths above its own ("/../.."), and gets the runtime's list.
  */
 size_t
-cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max)
+cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max,
+                      const struct options *o)
 {
     char mnt[PATH_MAX], opts[512];
     size_t n = 0;
@@ -90,7 +111,8 @@ cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max)
     for (size_t i = 0; i < ARRAY_SIZE(controllers) && n < max; i++) {
         bool seen = false;
 
-        if (!cgroup_mount_point("cgroup", controllers[i], mnt, sizeof(mnt),
+        if (!needed(controllers[i], o) ||
+            !cgroup_mount_point("cgroup", controllers[i], mnt, sizeof(mnt),
                                 opts, sizeof(opts)))
             continue;
         for (size_t j = 0; j < n; j++)
@@ -109,7 +131,7 @@ cgroup_v1_available(void)
 {
     struct cgroup_v1_hierarchy h[1];
 
-    return cgroup_v1_hierarchies(h, 1) > 0;
+    return cgroup_v1_hierarchies(h, 1, NULL) > 0;
 }
 
 /* The container's directory in the hierarchy that has controller. */
@@ -259,16 +281,22 @@ cgroup_v1_join(const char *cgroup, const char *pid,
 }
 
 /*
- * The accounting: cpuacct.usage in nanoseconds; the memory high-water
- * mark; an OOM kill from memory.oom_control's oom_kill (memory.failcnt
- * stays 0 after one). pids.peak came in Linux 6.1, for v1 too: before
- * it the kernel keeps no peak of tasks, and it stays -1, unknown.
+ * The accounting: an OOM kill from memory.oom_control's oom_kill
+ * (memory.failcnt stays 0 after one); with all, cpuacct.usage in
+ * nanoseconds (where the container is in cpuacct: with --stats), the
+ * memory high-water mark, the tasks. pids.peak came in Linux 6.1, for v1
+ * too: before it the kernel keeps no peak of tasks, and it stays -1.
  */
 void
-cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s)
+cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s, bool all)
 {
     char dir[PATH_MAX * 2], state[16];
 
+    if (controller_dir("memory", cgroup, dir, sizeof(dir)))
+        s->oom_kills =
+            cgroup_read_number(dir, "memory.oom_control", "oom_kill");
+    if (!all)
+        return;
     if (controller_dir("cpuacct", cgroup, dir, sizeof(dir)) &&
         (s->cpu_usec = cgroup_read_number(dir, "cpuacct.usage", NULL)) >= 0)
         s->cpu_usec /= 1000;
@@ -276,8 +304,6 @@ cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s)
         s->memory_peak =
             cgroup_read_number(dir, "memory.max_usage_in_bytes", NULL);
         s->memory_now = cgroup_read_number(dir, "memory.usage_in_bytes", NULL);
-        s->oom_kills =
-            cgroup_read_number(dir, "memory.oom_control", "oom_kill");
     }
     if (controller_dir("pids", cgroup, dir, sizeof(dir))) {
         s->pids_peak = cgroup_read_number(dir, "pids.peak", NULL);
@@ -289,19 +315,49 @@ cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s)
 }
 
 /*
+ * Usually the container's init has exited, and every task of its PID
+ * namespace with it: each cgroup is empty, and rmdir(2) removes it at
+ * once. Returns whether one was busy.
+ */
+static bool
+remove_empty(const char *cgroup, const struct cgroup_v1_hierarchy *h,
+             size_t count)
+{
+    char dir[PATH_MAX * 2];
+    bool busy = false;
+
+    for (size_t i = 0; i < count; i++) {
+        if (snprintf(dir, sizeof(dir), "%s/%s", h[i].mount, cgroup) >=
+            (int)sizeof(dir))
+            continue;
+        switch (cgroup_try_remove_dir(dir)) {
+        case 1:
+            cgroup_remove_parent(h[i].mount);
+            break;
+        case -1:
+            busy = true;
+        }
+    }
+    return busy;
+}
+
+/*
+ * Otherwise (a runtime that died, an error before the container ran):
  * freezer-subsystem.rst: a frozen task ignores SIGKILL until it is
  * thawed. So every task gets SIGKILL first, then the cgroup is thawed,
  * and the tasks die before they run again; then each hierarchy's cgroup
- * is emptied and removed. Hierarchies are found anew: a later run may
- * remove a cgroup a killed runtime left.
+ * is emptied and removed. Hierarchies are found anew, all of boxstep's:
+ * a later run may remove a cgroup a killed runtime left.
  */
 void
 cgroup_v1_remove(const char *cgroup)
 {
     struct cgroup_v1_hierarchy h[ARRAY_SIZE(controllers)];
-    size_t count = cgroup_v1_hierarchies(h, ARRAY_SIZE(h));
+    size_t count = cgroup_v1_hierarchies(h, ARRAY_SIZE(h), NULL);
     char dir[PATH_MAX * 2], state[16];
 
+    if (!remove_empty(cgroup, h, count))
+        return;
     if (controller_dir("freezer", cgroup, dir, sizeof(dir)) &&
         cgroup_read(dir, "freezer.state", state, sizeof(state)) == 0 &&
         strcmp(state, "THAWED") != 0) {

@@ -65,6 +65,9 @@ struct cgroup_v1_hierarchy {
 
 #define CGROUP_V1_MAX 8
 
+/* cpu.max's and cpu.cfs_period_us's period (07): 0.1 s. */
+#define CGROUP_CPU_PERIOD_US 100000L
+
 /* --memory not given (07): no memory limit. */
 #define NO_MEMORY_LIMIT (~0ULL)
 
@@ -205,35 +208,51 @@ void rootless_default_map(const char *file, unsigned long own,
 void parent_map_helper(const char *helper, pid_t pid, const struct id_map *m);
 
 /* cgroup.c (07): limits, priority, accounting and control; cgroup v2. */
-void parse_cgroup(struct options *o);
 void parent_make_cgroup(struct container *c);
 void parent_join_cgroup(const struct container *c);
 void parent_release_cgroup(const char *record);
-int control_cgroup(const struct options *o);
 void setup_cgroup_namespace(void);
 void setup_cgroup_mounts(const struct container *c);
+void cgroup_read_stats(enum cgroup_version v, const char *cgroup,
+                       struct cgroup_stats *s, bool all);
+void cgroup_freeze(enum cgroup_version v, const char *cgroup, bool frozen);
+enum cgroup_version cgroup_version_named(const char *name);
+
+/* cgroup-options.c (07): the options, the name, what is said at exit. */
+void parse_cgroup(struct options *o);
+bool wants_cgroup(const struct options *o);
+bool valid_cgroup_path(const char *path);
+void choose_cgroup_name(struct container *c);
+int control_cgroup(const struct options *o);
+void report_cgroup_stats(const struct container *c,
+                         const struct cgroup_stats *s);
+
+/* cgroup-files.c (07): a cgroup's files and directories. */
 int cgroup_try_write(const char *dir, const char *file, const char *value);
 void cgroup_write(const char *dir, const char *file, const char *value);
 bool cgroup_has_file(const char *dir, const char *file);
 int cgroup_read(const char *dir, const char *file, char *buf, size_t len);
 long long cgroup_read_number(const char *dir, const char *file,
                              const char *key);
+bool cgroup_mount_point(const char *fstype, const char *option, char *path,
+                        size_t len, char *opts, size_t opts_len);
+const char *cgroup_parent(void);
+void cgroup_make_dirs(const char *root, const char *cgroup,
+                      void (*parent_ready)(const char *dir));
+int cgroup_try_remove_dir(const char *dir);
 int cgroup_kill_procs(const char *dir, int rounds);
 void cgroup_remove_dir(const char *dir);
 void cgroup_remove_parent(const char *mnt);
-void cgroup_make_dirs(const char *root, const char *cgroup,
-                      void (*parent_ready)(const char *dir));
-bool cgroup_mount_point(const char *fstype, const char *option, char *path,
-                        size_t len, char *opts, size_t opts_len);
 
 /* cgroup-v1.c (07): the same on cgroup v1, a hierarchy per controller. */
-size_t cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max);
+size_t cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max,
+                             const struct options *o);
 bool cgroup_v1_available(void);
 void cgroup_v1_make(const char *cgroup, const struct options *o,
                     struct cgroup_v1_hierarchy *h, size_t count);
 void cgroup_v1_join(const char *cgroup, const char *pid,
                     const struct cgroup_v1_hierarchy *h, size_t count);
-void cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s);
+void cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s, bool all);
 void cgroup_v1_remove(const char *cgroup);
 void cgroup_v1_freeze(const char *cgroup, bool frozen);
 void setup_cgroup_v1_mounts(const struct container *c);
