@@ -710,6 +710,93 @@ no_cgroup(const char *step)
     expect_no_state("after the runs");
 }
 
+/* Writes text to dir/file as root; a refusal fails the check. */
+static void
+cgroup_file(const char *dir, const char *file, const char *text)
+{
+    char path[PATH_MAX * 2];
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, file);
+    fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd == -1 || write(fd, text, strlen(text)) != (ssize_t)strlen(text))
+        fail_check("write %s to %s: %s", text, path, strerror(errno));
+    close(fd);
+}
+
+/* mkdir(2) of a cgroup given to the uid, as systemd's Delegate= does. */
+static void
+delegate_dir(const char *dir)
+{
+    static const char *const files[] = {
+        "", "/cgroup.procs", "/cgroup.subtree_control", "/cgroup.threads"};
+    char path[PATH_MAX * 2];
+
+    make_dir(dir, 0755);
+    for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+        snprintf(path, sizeof(path), "%s%s", dir, files[i]);
+        if (chown(path, rl_uid, rl_gid) == -1)
+            fail_check("chown %s: %s", path, strerror(errno));
+    }
+}
+
+/*
+ * From step 07, on cgroup v2: a subtree delegated to the uid, made here
+ * as systemd makes a user's (the directory and its cgroup.procs,
+ * cgroup.subtree_control and cgroup.threads given to the uid), with the
+ * check's process moved into a cgroup of it, as a user's shell is. A
+ * rootless container then gets a cgroup of its own in that subtree, with
+ * its limits: inside, pids.max reads 16 and a fork loop stops there; the
+ * cgroup goes with it. Without a delegation, the same options are refused
+ * (no_cgroup above). cgroup v1 delegates nothing: skipped there.
+ */
+static void
+delegated_cgroup(const char *step)
+{
+    const char *parent = getenv("BOXSTEP_CGROUP_PARENT");
+    char top[PATH_MAX], deleg[PATH_MAX], session[PATH_MAX + 16];
+    char own[PATH_MAX + 8] = "", line[PATH_MAX + 8], pid[16], left[PATH_MAX];
+    char err[32] = "";
+    int count = -1;
+    struct proc p;
+    FILE *f;
+
+    snprintf(top, sizeof(top), "/sys/fs/cgroup/%s", parent);
+    if (access("/sys/fs/cgroup/cgroup.subtree_control", F_OK) == -1 ||
+        access(top, F_OK) == -1)
+        skip_check("cgroup v1 here: only cgroup v2 delegates a subtree");
+    rootless_enter(step);
+    f = fopen("/proc/self/cgroup", "re");
+    while (f && fgets(line, sizeof(line), f))
+        if (strncmp(line, "0::", 3) == 0)
+            snprintf(own, sizeof(own), "/sys/fs/cgroup%s", line + 3);
+    if (f)
+        fclose(f);
+    own[strcspn(own, "\n")] = '\0';
+    cgroup_file(top, "cgroup.subtree_control", "+memory +pids");
+    snprintf(deleg, sizeof(deleg), "%s/delegated", top);
+    snprintf(session, sizeof(session), "%s/session", deleg);
+    delegate_dir(deleg);
+    delegate_dir(session);
+    snprintf(pid, sizeof(pid), "%d", (int)getpid());
+    cgroup_file(session, "cgroup.procs", pid);
+    rl_run(
+        &p, NULL,
+        ARGV("--pids", "16", "--memory", "64M", RL_PROBE, "fork-upto", "64"));
+    cgroup_file(own, "cgroup.procs", pid);
+    /* The init and the probe count too: at most 14 children. */
+    if (p.status != 0 || sscanf(p.out, "%d %31s", &count, err) != 2 ||
+        strcmp(err, "EAGAIN") || count > 14 || count < 8)
+        fail_check("--pids 16 as uid %u in a delegated subtree: status %d, "
+                   "the fork loop says '%s', want 8-14 and EAGAIN:\n%s",
+                   (unsigned)rl_uid, p.status, p.out, p.err);
+    snprintf(left, sizeof(left), "%s/boxstep", deleg);
+    if (access(left, F_OK) == 0)
+        fail_check("%s is left after the container", left);
+    rmdir(session);
+    rmdir(deleg);
+}
+
 int
 main(void)
 {
@@ -726,6 +813,8 @@ main(void)
         {"rootless_state", "06", "in_xdg_runtime_dir", state_in_xdg, NULL},
         {"rootless_gc", "06", "removes_own_stale_records", gc_own_state, NULL},
         {"rootless_cgroup", "07", "none_and_said", no_cgroup, NULL},
+        {"rootless_cgroup", "07", "in_delegated_subtree", delegated_cgroup,
+         NULL},
     };
 
     return run_suite("06-rootless", NULL, 0, behaviours,

@@ -20,8 +20,6 @@
 
 #include "step.h"
 
-#define DEFAULT_PARENT "boxstep"
-
 /* ---- files: each write traced, each failure named ---- */
 
 /* dir/file into path; -1 (ENAMETOOLONG) when it does not fit. */
@@ -197,7 +195,7 @@ cgroup_mount_point(const char *fstype, const char *option, char *path,
 const char *
 cgroup_parent(void)
 {
-    return getenv("BOXSTEP_CGROUP_PARENT") ?: DEFAULT_PARENT;
+    return getenv("BOXSTEP_CGROUP_PARENT") ?: CGROUP_DEFAULT_PARENT;
 }
 
 /*
@@ -308,20 +306,26 @@ cgroup_remove_dir(const char *dir)
 }
 
 /*
- * boxstep's parent at a hierarchy's root goes with its last container,
- * as the state directory does: rmdir(2) fails (EBUSY) while another
- * container's cgroup is in it, and a runtime that makes one after this
- * makes the parent again (cgroup_make_dirs()). The harness's parent
- * (BOXSTEP_CGROUP_PARENT) is the harness's to remove.
+ * boxstep's parent goes with its last container, as the state directory
+ * does: rmdir(2) fails (EBUSY) while another container's cgroup is in it,
+ * and a runtime that makes one after this makes the parent again
+ * (cgroup_make_dirs()). Only a parent named boxstep is removed, at the
+ * root or in a delegated subtree: the harness's (BOXSTEP_CGROUP_PARENT)
+ * is the harness's to remove.
  */
 void
-cgroup_remove_parent(const char *mnt)
+cgroup_remove_parent(const char *mnt, const char *cgroup)
 {
-    char dir[PATH_MAX + 16];
+    const char *slash = strrchr(cgroup, '/');
+    int len = slash ? (int)(slash - cgroup) : 0;
+    size_t name_len = strlen(CGROUP_DEFAULT_PARENT);
+    char dir[PATH_MAX * 2];
 
-    if (getenv("BOXSTEP_CGROUP_PARENT"))
+    if (len < (int)name_len ||
+        strncmp(slash - name_len, CGROUP_DEFAULT_PARENT, name_len) ||
+        (len > (int)name_len && slash[-(int)name_len - 1] != '/'))
         return;
-    snprintf(dir, sizeof(dir), "%s/" DEFAULT_PARENT, mnt);
+    snprintf(dir, sizeof(dir), "%s/%.*s", mnt, len, cgroup);
     if (rmdir(dir) == 0)
         trace("rmdir(\"%s\") = 0", dir);
 }

@@ -128,6 +128,7 @@ void
 parse_cgroup(struct options *o)
 {
     const char *parent = getenv("BOXSTEP_CGROUP_PARENT");
+    char delegated[PATH_MAX];
 
     check_name("name", o->name);
     check_name("freeze", o->freeze);
@@ -145,10 +146,12 @@ parse_cgroup(struct options *o)
         usage_error("BOXSTEP_CGROUP_PARENT=%s: not a cgroup path below the "
                     "root (names joined by '/')",
                     parent);
-    if (geteuid() != 0 && wants_cgroup(o))
+    if (geteuid() != 0 && wants_cgroup(o) &&
+        !cgroup_delegated(delegated, sizeof(delegated)))
         usage_error("--memory, --pids, --cpus, --cpu-weight, --io-weight and "
-                    "--stats need a cgroup, which only root may make here: "
-                    "run it with sudo (a rootless container has none)");
+                    "--stats need a cgroup: root's, or a cgroup v2 subtree "
+                    "delegated to you (systemd-run --user --scope -p "
+                    "Delegate=yes ...); neither is here");
 }
 
 /* ---- the name, and control by name ---- */

@@ -332,7 +332,7 @@ remove_empty(const char *cgroup, const struct cgroup_v1_hierarchy *h,
             continue;
         switch (cgroup_try_remove_dir(dir)) {
         case 1:
-            cgroup_remove_parent(h[i].mount);
+            cgroup_remove_parent(h[i].mount, cgroup);
             break;
         case -1:
             busy = true;
@@ -372,7 +372,7 @@ cgroup_v1_remove(const char *cgroup)
         if (cgroup_kill_procs(dir, 100) == -1)
             warn("kill the processes of %s", dir);
         cgroup_remove_dir(dir);
-        cgroup_remove_parent(h[i].mount);
+        cgroup_remove_parent(h[i].mount, cgroup);
     }
 }
 

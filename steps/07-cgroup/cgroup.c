@@ -29,10 +29,11 @@
  *                          /sys/fs/cgroup
  *   runtime, at exit       read the accounting, kill what is left, rmdir
  *
- * Rootless, there is no cgroup: an ordinary user may not make one at the
- * root. On v2 a systemd user session delegates a subtree of its own,
- * which a later version may use; for now the container runs without one,
- * and says so.
+ * Rootless: an ordinary user may not make a cgroup at the root. On v2 a
+ * systemd session delegates a subtree to its user (cgroup_delegated()),
+ * and the container's cgroup goes there, below a boxstep of its own;
+ * without one (or on v1, which delegates nothing) the container runs
+ * without a cgroup, and says so.
  *
  * Man pages: cgroups(7), cgroup_namespaces(7), unshare(2), mount(2); the
  * kernel's Documentation/admin-guide/cgroup-v2.rst.
@@ -43,6 +44,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "step.h"
@@ -291,7 +293,7 @@ remove_cgroup(enum cgroup_version v, const char *cgroup)
     } else if (v == CGROUP_V2 && v2_root(root, sizeof(root))) {
         snprintf(dir, sizeof(dir), "%s/%s", root, cgroup);
         v2_remove(dir);
-        cgroup_remove_parent(root);
+        cgroup_remove_parent(root, cgroup);
     }
 }
 
@@ -323,8 +325,69 @@ say_no_cgroup(const struct options *o)
     }
     fprintf(stderr,
             "%s: %s: the container runs without a cgroup of its own "
-            "(no limits, no accounting)\n",
-            program_name, o->rootless ? "rootless" : "no cgroup hierarchy");
+            "(no limits, no accounting)%s\n",
+            program_name, o->rootless ? "rootless" : "no cgroup hierarchy",
+            o->rootless ? ": no cgroup v2 subtree is delegated to you" : "");
+}
+
+/*
+ * Rootless, on v2: the subtree delegated to the caller, if any. systemd
+ * delegates one to each user (user@UID.service, and any unit started
+ * with Delegate=yes) by giving the user its directory and its
+ * cgroup.procs, cgroup.subtree_control and cgroup.threads: the user may
+ * make cgroups below it, write their limits and move its own processes
+ * between them. The caller's cgroup is /proc/self/cgroup's "0::" line;
+ * the delegation's root, the highest of it and its ancestors the caller
+ * owns. Its path below cgroup2's root goes to rel.
+ */
+bool
+cgroup_delegated(char *rel, size_t len)
+{
+    char root[PATH_MAX], own[PATH_MAX + 8] = "", line[PATH_MAX + 8];
+    char dir[PATH_MAX * 2], procs[PATH_MAX * 2 + 16];
+    struct stat st;
+    bool found = false;
+    FILE *f;
+
+    if (!v2_root(root, sizeof(root)) || !(f = fopen("/proc/self/cgroup", "re")))
+        return false;
+    while (fgets(line, sizeof(line), f))
+        if (strncmp(line, "0::/", 4) == 0)
+            snprintf(own, sizeof(own), "%s", line + 4);
+    fclose(f);
+    own[strcspn(own, "\n")] = '\0';
+    while (own[0]) {
+        char *slash = strrchr(own, '/');
+
+        snprintf(dir, sizeof(dir), "%s/%s", root, own);
+        snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
+        if (stat(dir, &st) == -1 || st.st_uid != geteuid() ||
+            access(procs, W_OK) == -1)
+            break;
+        found = snprintf(rel, len, "%s", own) < (int)len;
+        if (!slash)
+            break;
+        *slash = '\0';
+    }
+    return found;
+}
+
+/*
+ * v2: the container's cgroup below top, the root of cgroup2 (root) or
+ * of the delegated subtree (rootless), where the controllers are handed
+ * down from; then its limits.
+ */
+static void
+make_v2(const struct container *c, const char *delegated)
+{
+    char root[PATH_MAX], top[PATH_MAX * 2], dir[PATH_MAX * 2];
+    size_t skip = delegated[0] ? strlen(delegated) + 1 : 0;
+
+    v2_root(root, sizeof(root));
+    snprintf(top, sizeof(top), "%s%s%s", root, skip ? "/" : "", delegated);
+    cgroup_make_dirs(top, c->cgroup + skip, v2_enable_controllers);
+    snprintf(dir, sizeof(dir), "%s/%s", root, c->cgroup);
+    v2_limits(dir, c->opts);
 }
 
 /*
@@ -332,35 +395,42 @@ say_no_cgroup(const struct options *o)
  * its limits. The record names the cgroup before it exists, and its
  * removal is on the cleanup list before it is made, so that no exit, not
  * even a SIGKILL of the runtime (the next run's sweep), leaves it.
+ * Rootless, the cgroup goes in the caller's delegated subtree, if any.
  */
 void
 parent_make_cgroup(struct container *c)
 {
     const struct options *o = c->opts;
-    char root[PATH_MAX], dir[PATH_MAX * 2];
+    char delegated[PATH_MAX] = "";
 
     choose_cgroup_name(c);
-    c->cgroup_version = o->rootless ? CGROUP_NONE : version_here();
+    if (!o->rootless)
+        c->cgroup_version = version_here();
+    else if (cgroup_delegated(delegated, sizeof(delegated)))
+        c->cgroup_version = CGROUP_V2;
     if (c->cgroup_version == CGROUP_NONE) {
         say_no_cgroup(o);
         return;
     }
-    snprintf(c->cgroup, sizeof(c->cgroup), "%s/%s", cgroup_parent(), c->name);
+    if (delegated[0])
+        snprintf(c->cgroup, sizeof(c->cgroup),
+                 "%s/" CGROUP_DEFAULT_PARENT "/%s", delegated, c->name);
+    else
+        snprintf(c->cgroup, sizeof(c->cgroup), "%s/%s", cgroup_parent(),
+                 c->name);
     if (state_record_set("cgroup", c->cgroup) == -1 ||
         state_record_set("cgroup_version", version_names[c->cgroup_version]))
         die("%s", state_failed_call());
     if (cleanup_push(remove_own_cgroup, c, "the container's cgroup") == -1)
         die("cleanup_push()");
-    trace("cgroup: %s, %s", version_names[c->cgroup_version], c->cgroup);
+    trace("cgroup: %s, %s%s", version_names[c->cgroup_version], c->cgroup,
+          delegated[0] ? " (delegated to this user)" : "");
     if (c->cgroup_version == CGROUP_V1) {
         c->v1_count = cgroup_v1_hierarchies(c->v1, CGROUP_V1_MAX, o);
         cgroup_v1_make(c->cgroup, o, c->v1, c->v1_count);
         return;
     }
-    v2_root(root, sizeof(root));
-    cgroup_make_dirs(root, c->cgroup, v2_enable_controllers);
-    snprintf(dir, sizeof(dir), "%s/%s", root, c->cgroup);
-    v2_limits(dir, o);
+    make_v2(c, delegated);
 }
 
 /*

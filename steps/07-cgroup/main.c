@@ -23,7 +23,9 @@ static const char step_about[] =
     "NAME act on a running container by name. Inside, a cgroup namespace\n"
     "(cgroup_namespaces(7)) shows the container's cgroup as / and\n"
     "/sys/fs/cgroup, read-only, its own files. cgroup v2 is used where its\n"
-    "root offers memory, pids and cpu; v1 otherwise. Rootless: no cgroup.\n"
+    "root offers memory, pids and cpu; v1 otherwise. Rootless: a cgroup in\n"
+    "a v2 subtree delegated to the user (systemd-run --user --scope -p\n"
+    "Delegate=yes), or none.\n"
     "Hostname (01), IPC (02), PIDs (03), mounts (04), the network (05) and\n"
     "users (06) stay private. Still shared: the rootfs's files (08).";
 /* END STEP TEXT */

@@ -65,6 +65,9 @@ struct cgroup_v1_hierarchy {
 
 #define CGROUP_V1_MAX 8
 
+/* The cgroup that holds boxstep's containers' cgroups (07). */
+#define CGROUP_DEFAULT_PARENT "boxstep"
+
 /* cpu.max's and cpu.cfs_period_us's period (07): 0.1 s. */
 #define CGROUP_CPU_PERIOD_US 100000L
 
@@ -217,6 +220,7 @@ void cgroup_read_stats(enum cgroup_version v, const char *cgroup,
                        struct cgroup_stats *s, bool all);
 void cgroup_freeze(enum cgroup_version v, const char *cgroup, bool frozen);
 enum cgroup_version cgroup_version_named(const char *name);
+bool cgroup_delegated(char *rel, size_t len);
 
 /* cgroup-options.c (07): the options, the name, what is said at exit. */
 void parse_cgroup(struct options *o);
@@ -242,7 +246,7 @@ void cgroup_make_dirs(const char *root, const char *cgroup,
 int cgroup_try_remove_dir(const char *dir);
 int cgroup_kill_procs(const char *dir, int rounds);
 void cgroup_remove_dir(const char *dir);
-void cgroup_remove_parent(const char *mnt);
+void cgroup_remove_parent(const char *mnt, const char *cgroup);
 
 /* cgroup-v1.c (07): the same on cgroup v1, a hierarchy per controller. */
 size_t cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max,
