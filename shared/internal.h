@@ -31,6 +31,7 @@ int state_sweep(state_release_fn *const releases[]);
 /* util.c: what the state directory and the test harness build on. */
 int open_locked(const char *path);
 int process_start_time(pid_t pid, unsigned long long *ticks);
+bool process_runs(pid_t pid, unsigned long long start);
 unsigned long pid_namespace_inode(void);
 
 #endif

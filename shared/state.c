@@ -177,23 +177,22 @@ state_get(const char *record, const char *key, char *value, size_t len)
 
 /*
  * Whether a record's runtime still runs: its PID names a process that
- * started at the recorded time. A record made in another PID namespace
- * (one that shares /run with this one) cannot be judged: it counts as
- * live. A record too damaged to read is stale.
+ * started at the recorded time, and has not exited (a SIGKILLed runtime
+ * stays a zombie until its parent reaps it). A record made in another
+ * PID namespace (one that shares /run with this one) cannot be judged:
+ * it counts as live. A record too damaged to read is stale.
  */
 static bool
 record_is_live(pid_t pid, const char *record)
 {
     char start[32], pidns[32];
-    unsigned long long now;
 
     if (state_get(record, "start", start, sizeof(start)) == -1 ||
         state_get(record, "pidns", pidns, sizeof(pidns)) == -1)
         return false;
     if (strtoul(pidns, NULL, 10) != pid_namespace_inode())
         return true;
-    return process_start_time(pid, &now) == 0 &&
-           now == strtoull(start, NULL, 10);
+    return process_runs(pid, strtoull(start, NULL, 10));
 }
 
 /* Reads the record of that name into buf; -1 when it cannot. */

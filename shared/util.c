@@ -99,16 +99,14 @@ pid_namespace_inode(void)
 }
 
 /*
- * When pid started, in clock ticks since boot: field 22 of /proc/PID/stat,
- * proc(5). A PID names a process only together with its start time: once
- * a process is gone, the kernel may give its PID to another.
+ * pid's state (field 3 of /proc/PID/stat, proc(5): R, S, Z, ...) and
+ * when it started, in clock ticks since boot (field 22).
  */
-int
-process_start_time(pid_t pid, unsigned long long *ticks)
+static int
+read_process_stat(pid_t pid, char *state, unsigned long long *ticks)
 {
     char path[64], buf[1024], *field;
     FILE *f;
-    int n = 0;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
     if (!(f = fopen(path, "re")))
@@ -116,11 +114,40 @@ process_start_time(pid_t pid, unsigned long long *ticks)
     field = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
     fclose(f);
     /* After "pid (comm)": field 3 is the state; skip to field 22. */
+    if (field && sscanf(field, ") %c", state) != 1)
+        field = NULL;
     for (int i = 3; field && i <= 22; i++)
         field = strchr(field + 1, ' ');
-    if (!field || (n = sscanf(field, "%llu", ticks)) != 1) {
+    if (!field || sscanf(field, "%llu", ticks) != 1) {
         errno = EINVAL;
         return -1;
     }
     return 0;
+}
+
+/*
+ * When pid started: a PID names a process only together with its start
+ * time: once a process is gone, the kernel may give its PID to another.
+ */
+int
+process_start_time(pid_t pid, unsigned long long *ticks)
+{
+    char state;
+
+    return read_process_stat(pid, &state, ticks);
+}
+
+/*
+ * Whether the process that started at start still runs as pid. One that
+ * has exited and waits for its parent to reap it (a zombie, Z; or X,
+ * dead) keeps its PID and its start time, but runs no more.
+ */
+bool
+process_runs(pid_t pid, unsigned long long start)
+{
+    unsigned long long ticks;
+    char state;
+
+    return read_process_stat(pid, &state, &ticks) == 0 && ticks == start &&
+           state != 'Z' && state != 'X';
 }

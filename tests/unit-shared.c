@@ -2052,6 +2052,56 @@ state_sweep__dead_runtime__record_released_live_ones_kept(void **state)
                                "reused gone\nelsewhere kept\n");
 }
 
+/* A child that has exited and is not reaped yet: a zombie. */
+static pid_t
+zombie_child(void)
+{
+    siginfo_t info;
+    pid_t pid = fork();
+
+    if (pid == 0)
+        _exit(0);
+    /* waitid(2) WNOWAIT: waits until it has exited, and leaves it so. */
+    if (pid > 0)
+        waitid(P_PID, pid, &info, WEXITED | WNOWAIT);
+    return pid;
+}
+
+static void
+sweep_zombie_and_show(void *arg)
+{
+    unsigned long long start = 0;
+    pid_t zombie = zombie_child();
+    int swept;
+
+    (void)arg;
+    state_dir_in_tmp();
+    process_start_time(zombie, &start);
+    write_record(zombie, start, own_pid_namespace(), "net=zombie\n");
+    if (state_lock() == -1)
+        return;
+    swept = state_sweep(note_releases);
+    fprintf(stderr, "swept %d\n", swept);
+    fprintf(stderr, "zombie %s\n", record_kept(zombie, own_pid_namespace()));
+    state_unlock();
+    waitpid(zombie, NULL, 0);
+}
+
+/*
+ * A runtime SIGKILLed stays a zombie, its PID and start time intact, until
+ * its parent reaps it: it runs no more, so its record is stale.
+ */
+static void
+state_sweep__zombie_runtime__record_released(void **state)
+{
+    struct child_result r;
+
+    (void)state;
+    run_in_child(sweep_zombie_and_show, NULL, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "release net=zombie\nswept 1\nzombie gone\n");
+}
+
 static void
 print_net(const char *record, void *arg)
 {
@@ -2406,6 +2456,32 @@ process_start_time__name_with_parens_and_spaces__still_field_22(void **state)
     assert_int_equal(ret, 0);
     assert_true(before > 0);
     assert_true(ticks == before);
+}
+
+/* A running child runs; the same child, exited and not reaped, does not. */
+static void
+process_runs__zombie__does_not(void **state)
+{
+    unsigned long long start = 0;
+    struct child_result r;
+    bool running, zombie;
+    pid_t pid;
+    int fd;
+
+    (void)state;
+    fd = child_start(pause_forever, NULL, &r);
+    process_start_time(r.pid, &start);
+    running = process_runs(r.pid, start);
+    assert_false(process_runs(r.pid, start + 1));
+    kill(r.pid, SIGKILL);
+    child_finish(fd, &r);
+    assert_true(running);
+    pid = zombie_child();
+    assert_true(pid > 0);
+    assert_int_equal(process_start_time(pid, &start), 0);
+    zombie = process_runs(pid, start);
+    waitpid(pid, NULL, 0);
+    assert_false(zombie);
 }
 
 static void
@@ -2920,6 +2996,7 @@ main(void)
         TEST_TMP(
             state_open_record__fields_then_exit__record_released_and_dir_gone),
         TEST_TMP(state_sweep__dead_runtime__record_released_live_ones_kept),
+        TEST_TMP(state_sweep__zombie_runtime__record_released),
         TEST_TMP(state_each__after_open__visits_live_records_only),
         TEST_TMP(state_each_locked__no_record__visits_live_sweeps_nothing),
         TEST_TMP(state_open_record__dir_not_private__refused),
@@ -2933,6 +3010,7 @@ main(void)
         TEST(process_start_time__child__is_not_before_its_parent),
         TEST(process_start_time__name_with_parens_and_spaces__still_field_22),
         TEST(process_start_time__no_such_pid__fails_with_enoent),
+        TEST(process_runs__zombie__does_not),
         TEST(nl_start__body__follows_header_with_request_and_ack),
         TEST(nl_add__attributes__aligned_one_after_another),
         TEST(nl_add__body_not_a_multiple_of_4__attribute_is_aligned),
