@@ -16,6 +16,8 @@
 #   make exercise STEP=NN  a step with its layer taken out, to write
 #   make grade STEP=NN STEP_BIN=path  a student's step, test by test (root)
 #   make doctor       can this machine run the steps? (a preflight table)
+#   make bench        what each layer costs, beside unshare, bwrap, crun
+#                     and runc (root); bench-record keeps it (recorded/)
 #   make vm           a shell in the lab VM (cgroup v2 only); vm-test in CI
 #   make DEBUG=1      dynamic, -O0 builds for valgrind and gdb
 #   make SANITIZE=1   dynamic builds with ASan and UBSan
@@ -104,6 +106,7 @@ include tests/tests.mk
 include tools/matrix.mk
 include tools/exercise.mk
 include tools/pictures.mk
+include tools/bench.mk
 # The lab VM (make vm, make vm-test), once vm/ exists.
 -include vm/vm.mk
 
@@ -133,7 +136,7 @@ tutorial: all rootfs rootfs-shifted test-build
 tutorial-check: all rootfs rootfs-shifted test-build
 	@tools/tutorial.sh --check
 
-FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/*.[ch] tests/*.[ch])
+FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/*.[ch] tests/*.[ch] tools/*.c)
 format:
 	clang-format -i $(FORMAT_FILES)
 

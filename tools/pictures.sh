@@ -25,7 +25,10 @@
 #                      (sudo make matrix-record), when that file exists.
 #                      The recording, not the code, is its source: the
 #                      check compares the SVG with what the committed
-#                      recording draws, and never runs make matrix.
+#                      recording draws, and never runs make matrix;
+#   bench              what each layer costs: tools/bench-picture.sh
+#                      writes it from the recorded bench,
+#                      recorded/bench.tsv (sudo make bench-record), alike.
 #
 # The SVG is committed (tutorial.md is read on GitHub, where nothing is
 # generated), so the same source must give the same bytes on any machine
@@ -66,7 +69,7 @@
 # Three variables point it at other directories, to test it:
 #   PICTURES_DIR    the sources and the committed SVGs (default: pictures)
 #   PICTURES_BUILD  where check draws (default: build/pictures)
-#   RECORDED_DIR    the recorded matrix, matrix.tsv (default: recorded)
+#   RECORDED_DIR    the recorded matrix.tsv and bench.tsv (default: recorded)
 set -eu
 LC_ALL=C
 export LC_ALL
@@ -108,6 +111,7 @@ all_names() {
         echo "step-${dir%%-*}"
     done
     [ ! -f "$RECORDED_DIR/matrix.tsv" ] || echo matrix
+    [ ! -f "$RECORDED_DIR/bench.tsv" ] || echo bench
 }
 
 # source NAME: prints the Graphviz source of picture NAME.
@@ -124,8 +128,14 @@ source_of() {
                 "'sudo make matrix-record'"
         "$tools/matrix-picture.sh" "$RECORDED_DIR/matrix.tsv"
         ;;
-    *) die "no picture $1: no $PICTURES_DIR/$1.dot, and it is not step-NN" \
-        "or matrix" ;;
+    bench)
+        [ -f "$RECORDED_DIR/bench.tsv" ] ||
+            die "no picture bench: no $RECORDED_DIR/bench.tsv: run" \
+                "'sudo make bench-record'"
+        "$tools/bench-picture.sh" "$RECORDED_DIR/bench.tsv"
+        ;;
+    *) die "no picture $1: no $PICTURES_DIR/$1.dot, and it is not step-NN," \
+        "matrix or bench" ;;
     esac
 }
 

@@ -44,11 +44,9 @@ if [ -z "$main" ]; then
     exit 1
 fi
 
-# The flags, "CLONE_NEWPID 03" a line, from the code outside the text
-# block; then the title, from inside it.
-flags=$(awk -f "$tools/strip-step-text.awk" "$main" |
-    sed -n -e 's/.*\(CLONE_NEW[A-Z]*\).*\/\* \([0-9][0-9]\)[:*].*/\1 \2/p' \
-        -e 's/.*\/\* \([0-9][0-9]\): \(CLONE_NEW[A-Z]*\).*/\2 \1/p')
+# The flags, "CLONE_NEWPID 03" a line (tools/step-flags.sh); then the
+# title, from inside the step text.
+flags=$("$tools/step-flags.sh" "$1")
 title=$(sed -n "s/^ \* \($1-[a-z0-9-]*: .*\)\.\$/\1/p" "$main" | head -n 1)
 [ -n "$title" ] || {
     echo "$prog: $main: no title line \" * $1-name: what it does.\"" >&2
