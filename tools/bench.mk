@@ -45,3 +45,6 @@ bench-record:
 	@echo "make bench-record: recorded $(RECORDED)/bench.md and" \
 		"$(RECORDED)/bench.tsv; now 'sudo make tutorial', and commit" \
 		"them with pictures/bench.svg and tutorial.md"
+
+# The tutorial's chapter "What each layer costs" runs bench-launch once.
+tutorial tutorial-check: $(BUILD)/tools/bench-launch
