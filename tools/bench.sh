@@ -30,7 +30,9 @@
 #     the v1 controllers either way;
 #   - the hundreds of veth pairs of the veth row are made, and torn down,
 #     in a network namespace the bench made and drops, never the
-#     machine's. Nothing sends a packet: `true` does not.
+#     machine's. Nothing sends a packet: `true` does not;
+#   - the steps' state directory, /run/boxstep, is the bench's own (a
+#     tmpfs on /run), so no other container's lock holds a row up.
 # Everything it makes goes in a scratch directory, removed at the end;
 # every cgroup under boxstep-bench at a hierarchy's root, removed at the
 # end (its own cgroups only: never process_api, never another).
@@ -83,6 +85,8 @@ if [ "${1-}" != --inside ]; then
         [ -x "$tool" ] || die "no $tool: run make bench"
     done
     command -v hyperfine >/dev/null || die "no hyperfine: run make bench-deps"
+    # What a bench killed with SIGKILL left, first.
+    remove_cgroups
     scratch=$(mktemp -d "${TMPDIR:-/tmp}/boxstep-bench.XXXXXX")
     trap 'remove_cgroups; rm -rf "$scratch"' EXIT
     trap 'exit 1' HUP INT TERM
@@ -98,10 +102,16 @@ shift
 tmp=$scratch/work
 mkdir "$tmp"
 
+# The steps' state directory, /run/boxstep, of the bench's own: a tmpfs
+# on /run here, as in the tests' sandbox. Its lock is then no other boxstep
+# container's, and no row waits for one (and the veth's addresses are
+# this network namespace's anyway).
+mount -t tmpfs -o mode=0755,size=1m tmpfs /run
+
 # crun 1.8.1 refuses the hybrid layout: no cgroup2 beside v1 here.
 if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
     umount /sys/fs/cgroup/unified
-    UNIFIED_NOTE="cgroup2 at /sys/fs/cgroup/unified unmounted in the bench's mount namespace (crun refuses the hybrid layout); every row ran there"
+    UNIFIED_NOTE="cgroup2 at /sys/fs/cgroup/unified unmounted in the bench's mount namespace (crun refuses the hybrid layout), with a tmpfs on /run; every row ran there"
 else
     UNIFIED_NOTE=""
 fi
