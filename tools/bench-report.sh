@@ -104,7 +104,9 @@ awk -F '\t' -v machine="$machine" -v runs="$runs" -v note="$note" \
             }
             b = bare_of(st)
             bcell = (b in bare_ms) ? "+" bare_ms[b] " (" b ")" : ""
-            if (prev == "") adds = ms(median[st]) " (all)"
+            # The first step is all of it; after a step left out
+            # (BENCH_ONLY), there is nothing to subtract.
+            if (s == 1) adds = ms(median[st]) " (all)"
             printf "| %s | %s | %s | %s | %s | %s |\n", st, adds, uadds, r, over, bcell
             if ((st "+veth") in median)
                 printf "| %s | %s (vs --net none) | | | | |\n", st "+veth",
