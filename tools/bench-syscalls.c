@@ -67,9 +67,11 @@ now_ms(void)
 
 /* --- cgroups: the hierarchies step 07 uses, found in mountinfo ------- */
 
-/* The controllers of step 07, each in the hierarchy that has it. */
-static const char *const controllers[] = {"memory",  "pids",    "cpu",
-                                          "cpuacct", "freezer", "blkio"};
+/* The controllers step 07 joins for --memory 64M --pids 64, each in the
+ * hierarchy that has it: memory and pids for the limits, freezer for
+ * --freeze (it joins cpu, cpuacct and blkio only for the options that
+ * use them). */
+static const char *const controllers[] = {"memory", "pids", "freezer"};
 #define MAX_HIER 8
 static char hier[MAX_HIER][256]; /* mount point of each, once */
 static const char *hier_ctl[MAX_HIER]; /* a controller it has */
@@ -341,7 +343,7 @@ static const struct scenario scenarios[] = {
      "pivot_root",
      NULL, NULL, mounts_child, NULL},
     {"cgroup",
-     "a cgroup in each hierarchy: mkdir, limits, cgroup.procs, "
+     "a cgroup in memory, pids, freezer: mkdir, limits, cgroup.procs, "
      "rmdir",
      cgroup_before, cgroup_place, NULL, cgroup_after},
     {"cgroup-mounts",
