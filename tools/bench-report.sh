@@ -1,15 +1,17 @@
 #!/bin/sh
-# tools/bench-report.sh CMDS TIMES MEMORY STEPS BARE MACHINE RUNS NOTE TSV:
+# tools/bench-report.sh CMDS TIMES MEMORY STEPS BARE MACHINE RUNS ROUNDS
+#                       NOTE TSV:
 # the Markdown report of make bench on stdout, and its figures in TSV
 # (for tools/bench-picture.sh). tools/bench.sh gathers the inputs:
 #
 #   CMDS    LABEL<TAB>GROUP<TAB>COMMAND: what ran, in table order; GROUP
 #           is floor, step, veth, unshare or other
-#   TIMES   hyperfine's --export-csv, in seconds, a row per LABEL
+#   TIMES   LABEL<TAB>MEDIAN<TAB>MIN<TAB>MAX, in ms, from hyperfine's runs
 #   MEMORY  LABEL<TAB>VMHWM_KB<TAB>MAXRSS_KB (tools/bench-launch.c)
 #   STEPS   STEP<TAB>UNSHARE-LABEL<TAB>ITS OPTIONS, in order
 #   BARE    tools/bench-syscalls.c's lines
-#   MACHINE the kernel and CPU, a line; RUNS the timed runs per command
+#   MACHINE the kernel and CPU, a line; RUNS the timed runs per command,
+#           in ROUNDS rounds
 #   NOTE    what was changed for crun, or ""
 #
 # TSV gets one line per command: LABEL<TAB>GROUP<TAB>MEDIAN_MS<TAB>PARTS,
@@ -20,15 +22,16 @@ set -eu
 LC_ALL=C
 export LC_ALL
 
-[ $# -eq 9 ] || {
+[ $# -eq 10 ] || {
     echo "usage: tools/bench-report.sh CMDS TIMES MEMORY STEPS BARE" \
-        "MACHINE RUNS NOTE TSV" >&2
+        "MACHINE RUNS ROUNDS NOTE TSV" >&2
     exit 2
 }
 cmds=$1 times=$2 memory=$3 steps=$4 bare=$5
-machine=$6 runs=$7 note=$8 tsv=$9
+machine=$6 runs=$7 rounds=$8 note=$9 tsv=${10}
 
-awk -F '\t' -v machine="$machine" -v runs="$runs" -v note="$note" \
+awk -F '\t' -v machine="$machine" -v runs="$runs" -v rounds="$rounds" \
+    -v note="$note" \
     -v tsv="$tsv" -v times="$times" -v memory="$memory" -v steps="$steps" \
     -v bare="$bare" '
     function ms(x) { return sprintf("%.2f", x) }
@@ -43,11 +46,10 @@ awk -F '\t' -v machine="$machine" -v runs="$runs" -v note="$note" \
     }
     BEGIN {
         while ((getline line < times) > 0) {
-            split(line, f, ",")
-            if (f[1] == "command") continue
-            median[f[1]] = f[4] * 1000
-            min[f[1]] = f[7] * 1000
-            max[f[1]] = f[8] * 1000
+            split(line, f, "\t")
+            median[f[1]] = f[2]
+            min[f[1]] = f[3]
+            max[f[1]] = f[4]
         }
         while ((getline line < memory) > 0) {
             split(line, f, "\t")
@@ -72,7 +74,7 @@ awk -F '\t' -v machine="$machine" -v runs="$runs" -v note="$note" \
         floor = median["fork/exec"]
         crun = ("crun" in median) ? median["crun"] : 0
         printf "Start to exit of busybox `true`, in milliseconds: the median, "
-        printf "min and max of %d runs after a warm-up (hyperfine -N). ", runs
+        printf "min and max of %d runs in %d rounds over all the rows, after a warm-up (hyperfine -N). ", runs, rounds
         printf "%s.\n\n", machine
         print "| command | median | min | max | × fork/exec | × crun | VmHWM kB | ru_maxrss kB |"
         print "|---|--:|--:|--:|--:|--:|--:|--:|"

@@ -1,7 +1,7 @@
 #!/bin/sh
 # tools/bench.sh STEP...: what each layer costs (make bench; root).
 #
-# Times, side by side in one hyperfine run, the start-to-exit of busybox
+# Times, side by side in one run of hyperfine rounds, the start-to-exit of busybox
 # `true` (/bin/busybox true, the same binary on the host and in the
 # rootfs) under:
 #   - plain fork/exec: hyperfine starting it itself, the floor;
@@ -38,7 +38,8 @@
 # end (its own cgroups only: never process_api, never another).
 #
 # Settings, from the environment:
-#   BENCH_RUNS=200     timed runs per command (after BENCH_WARMUP=20)
+#   BENCH_RUNS=200     timed runs per command (after BENCH_WARMUP=20), in
+#                      BENCH_ROUNDS=4 rounds over all the commands
 #   BENCH_MEM_RUNS=5   runs per command for the memory (the median)
 #   BENCH_ONLY=REGEX   only the commands whose label matches (extended
 #                      regular expression), plus fork/exec and crun
@@ -50,6 +51,7 @@ prog=tools/bench.sh
 BUILD=${BUILD:-build}
 RUNS=${BENCH_RUNS:-200}
 WARMUP=${BENCH_WARMUP:-20}
+ROUNDS=${BENCH_ROUNDS:-4}
 MEM_RUNS=${BENCH_MEM_RUNS:-5}
 ONLY=${BENCH_ONLY:-}
 CG_PARENT=boxstep-bench
@@ -202,18 +204,47 @@ for group in floor step veth unshare other; do
     cat "$tmp/cmds.$group" 2>/dev/null || true
 done >"$tmp/cmds"
 
-# --- the times: one hyperfine run --------------------------------------
+# --- the times: hyperfine, in rounds -----------------------------------
+# hyperfine runs each command's runs one after the other: a burst of load
+# from elsewhere on the machine would land on one or two rows. So the runs
+# are split into ROUNDS rounds over every command, and each command's
+# times are pooled: a burst is then shared out among the rows.
 set --
 while IFS='	' read -r label group cmd; do
     set -- "$@" -n "$label" "$cmd"
 done <"$tmp/cmds"
-echo "$prog: $(wc -l <"$tmp/cmds") commands, $RUNS runs each after" \
-    "$WARMUP warm-up runs (hyperfine)" >&2
-hyperfine -N --style basic --warmup "$WARMUP" --runs "$RUNS" \
-    --export-csv "$tmp/times.csv" "$@" >&2
+per_round=$(((RUNS + ROUNDS - 1) / ROUNDS))
+echo "$prog: $(wc -l <"$tmp/cmds") commands, $RUNS runs each in $ROUNDS" \
+    "rounds, after $WARMUP warm-up runs (hyperfine)" >&2
+round=1
+while [ $round -le "$ROUNDS" ]; do
+    echo "$prog: round $round of $ROUNDS" >&2
+    # The full warm-up before the first round, a short one before others.
+    warmup=$WARMUP
+    [ $round -eq 1 ] || warmup=$(((WARMUP + ROUNDS - 1) / ROUNDS))
+    hyperfine -N --style none --warmup "$warmup" --runs "$per_round" \
+        --export-json "$tmp/round-$round.json" "$@" >&2
+    round=$((round + 1))
+done
+# Every run's time, "LABEL<TAB>SECONDS" a line, then per label the
+# median, min and max in ms ("LABEL<TAB>MEDIAN<TAB>MIN<TAB>MAX").
+jq -r '.results[] | .command as $c | .times[] | "\($c)\t\(.)"' \
+    "$tmp"/round-*.json | sort -t '	' -k1,1 -k2,2g | awk -F '\t' '
+    function flush() {
+        if (n)
+            printf "%s\t%.3f\t%.3f\t%.3f\n", label,
+                (n % 2 ? t[(n + 1) / 2] : (t[n / 2] + t[n / 2 + 1]) / 2) * 1000,
+                t[1] * 1000, t[n] * 1000
+        n = 0
+    }
+    $1 != label { flush(); label = $1 }
+    { t[++n] = $2 }
+    END { flush() }
+' >"$tmp/times"
 
 # --- the memory: bench-launch, the median of MEM_RUNS runs -------------
-echo "$prog: peak memory, $MEM_RUNS runs each (tools/bench-launch.c)" >&2
+echo "$prog: peak memory, the median of $MEM_RUNS run(s) each" \
+    "(tools/bench-launch.c)" >&2
 : >"$tmp/memory"
 while IFS='	' read -r label group cmd; do
     i=0
@@ -242,8 +273,9 @@ mkdir "$tmp/syscalls"
 # --- the report ---------------------------------------------------------
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 machine="Linux $(uname -r), $(nproc) CPUs: $cpu"
-tools/bench-report.sh "$tmp/cmds" "$tmp/times.csv" "$tmp/memory" \
-    "$tmp/steps" "$tmp/bare" "$machine" "$RUNS" "$UNIFIED_NOTE" \
+tools/bench-report.sh "$tmp/cmds" "$tmp/times" "$tmp/memory" \
+    "$tmp/steps" "$tmp/bare" "$machine" "$((per_round * ROUNDS))" \
+    "$ROUNDS" "$UNIFIED_NOTE" \
     "$BUILD/bench.tsv" >"$BUILD/bench.md"
 tools/bench-picture.sh "$BUILD/bench.tsv" |
     tools/pictures.sh svg >"$BUILD/bench.svg" ||
