@@ -10,11 +10,12 @@
 #                           pictures/bench.svg from them
 #   make bench-deps         install what it runs (Debian packages)
 #
-# BENCH_RUNS=N (default 200) sets the timed runs per command, BENCH_ONLY=
-# REGEX the commands (tools/bench.sh says more). The steps are the
-# Makefile's list, so a new step joins the table with no change here.
-# Like matrix-record, the tutorial shows the recording and never runs the
-# bench again: it takes minutes, and its numbers are this machine's.
+# BENCH_RUNS=N (default 200, in BENCH_ROUNDS=4 rounds) sets the timed
+# runs per command, BENCH_ONLY=REGEX the commands (tools/bench.sh says
+# more). The steps are the Makefile's list, so a new step joins the table
+# with no change here. Like matrix-record, the tutorial shows the
+# recording and never runs the bench again: its numbers are one
+# machine's, and it needs root outside the tutorial's sandbox.
 
 BENCH_PKGS := hyperfine bubblewrap crun runc jq util-linux
 BENCH_TOOLS := $(BUILD)/tools/bench-launch $(BUILD)/tools/bench-syscalls

@@ -1,9 +1,9 @@
 #!/bin/sh
 # tools/bench.sh STEP...: what each layer costs (make bench; root).
 #
-# Times, side by side in one run of hyperfine rounds, the start-to-exit of busybox
-# `true` (/bin/busybox true, the same binary on the host and in the
-# rootfs) under:
+# Times, side by side in one run (hyperfine, in rounds), the start to
+# exit of busybox `true` (/bin/busybox true, the same binary on the host
+# and in the rootfs) under:
 #   - plain fork/exec: hyperfine starting it itself, the floor;
 #   - every STEP (build/NN-name, the list from the Makefile), with
 #     --net none from the step that has --net on, and --memory 64M
