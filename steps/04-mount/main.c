@@ -152,10 +152,17 @@ clone_child(struct container *c)
 int
 main(int argc, char *argv[])
 {
-    struct options opts = {0};
-    struct container ctr = {.opts = &opts};
+    /*
+     * static, not on the stack: .bss starts zeroed and only the pages
+     * written are ever mapped in, whereas a zeroed stack variable is
+     * written out whole at every start (struct options grows to 256 KB in
+     * step 04, room for 32 --volume paths).
+     */
+    static struct options opts;
+    static struct container ctr;
     int status;
 
+    ctr.opts = &opts;
     program_name = step_name;
     parse_args(&opts, argc, argv);
     parent_close_fds();
