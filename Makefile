@@ -19,6 +19,8 @@
 #   make bench        what each layer costs, beside unshare, bwrap, crun
 #                     and runc (root); bench-record keeps it (recorded/)
 #   make vm           a shell in the lab VM (cgroup v2 only); vm-test in CI
+#   make image FROM=oci:DIR[:TAG]  import a real image (tools/image.mk);
+#                     make images, image-rm, image-prune, image-debian
 #   make DEBUG=1      dynamic, -O0 builds for valgrind and gdb
 #   make SANITIZE=1   dynamic builds with ASan and UBSan
 
@@ -57,8 +59,10 @@ SHARED_LIB := $(O)/libboxstep.a
 STEP_BINS := $(STEPS:%=$(BUILD)/%)
 
 BUILD_PKGS := gcc libc6-dev make libcap-dev
-TEST_PKGS := $(BUILD_PKGS) libcmocka-dev busybox-static uidmap
+TEST_PKGS := $(BUILD_PKGS) libcmocka-dev busybox-static uidmap $(IMAGE_PKGS)
 FORMAT_PKGS := clang-format
+# The image importer (tools/image.mk), which the tests run too.
+IMAGE_PKGS := libarchive-dev libjansson-dev nettle-dev
 
 .PHONY: all deps test-deps rootfs rootfs-shifted test demo sandbox diff check-diffs format \
 	format-check tutorial tutorial-check doctor clean
@@ -102,6 +106,7 @@ $(BUILD)/rootfs-shifted/bin/busybox: $(BUILD)/rootfs/bin/busybox \
 		tools/shift-rootfs.sh
 	tools/shift-rootfs.sh $(BUILD)/rootfs
 
+include tools/image.mk
 include tests/tests.mk
 include tools/matrix.mk
 include tools/exercise.mk
@@ -136,7 +141,8 @@ tutorial: all rootfs rootfs-shifted test-build
 tutorial-check: all rootfs rootfs-shifted test-build
 	@tools/tutorial.sh --check
 
-FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/*.[ch] tests/*.[ch] tools/*.c)
+FORMAT_FILES = $(wildcard shared/*.[ch] steps/*/*.[ch] tests/*.[ch] tools/*.c \
+	tools/image-import/*.[ch])
 format:
 	clang-format -i $(FORMAT_FILES)
 

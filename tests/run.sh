@@ -1,6 +1,7 @@
 #!/bin/sh
-# tests/run.sh [NN]: runs the unit tests and every step's suite (or only
-# step NN's suite), shows their cmocka output, then one closing line:
+# tests/run.sh [NN|NAME]: runs the unit tests and every suite (or only
+# step NN's suites, or suite-NAME), shows their cmocka output, then one
+# closing line:
 #
 #     boxstep: 120 passed, 0 failed, 0 skipped
 #
@@ -13,7 +14,8 @@ out=$(mktemp)
 trap 'rm -f "$out" "$out.rc"' EXIT
 
 if [ -n "${1:-}" ]; then
-    suites=$(ls "$build"/tests/suite-"$1"-* 2>/dev/null)
+    # NN: step NN's suites; a name (images): that suite.
+    suites=$(ls "$build"/tests/suite-"$1"-* "$build"/tests/suite-"$1" 2>/dev/null)
     [ -n "$suites" ] || { echo "run.sh: no suite for step $1" >&2; exit 2; }
 else
     suites="$build/tests/unit-shared $(ls "$build"/tests/suite-* | sort)"

@@ -23,7 +23,7 @@ HARNESS_DEPS := $(HARNESS_SRC) tests/harness.h shared/boxstep.h \
 
 .PHONY: test-build
 test-build: $(TEST_DIR)/probe $(TEST_DIR)/sandbox $(TEST_DIR)/unit-shared \
-	$(SUITE_BINS)
+	$(SUITE_BINS) $(IMAGE_TOOL)
 
 # libcap: probe caps reads the capability sets as the steps show them.
 $(TEST_DIR)/probe: tests/probe.c
@@ -34,9 +34,12 @@ $(TEST_DIR)/sandbox: tests/sandbox-cli.c $(HARNESS_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(TEST_CFLAGS) -o $@ $< $(HARNESS_SRC) -lcmocka
 
+# suite-images writes the archives it imports with libarchive, and
+# their digests with nettle, as the importer reads them.
+$(TEST_DIR)/suite-images: SUITE_LIBS := -larchive -lnettle
 $(TEST_DIR)/suite-%: tests/suite-%.c $(HARNESS_DEPS)
 	@mkdir -p $(dir $@)
-	$(CC) $(TEST_CFLAGS) -o $@ $< $(HARNESS_SRC) -lcmocka
+	$(CC) $(TEST_CFLAGS) -o $@ $< $(HARNESS_SRC) -lcmocka $(SUITE_LIBS)
 
 $(TEST_DIR)/unit-shared: tests/unit-shared.c $(SHARED_SRC) shared/boxstep.h \
 	shared/internal.h

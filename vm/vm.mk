@@ -54,7 +54,7 @@ VM_PKGS := qemu-system-x86 uidmap
 VM_KERNEL_PKGS := debian-archive-keyring zstd xz-utils binutils
 # The binaries whose shared libraries the guest must carry.
 VM_ELFS = $(STEP_BINS) $(TEST_DIR)/probe $(TEST_DIR)/sandbox \
-	$(TEST_DIR)/unit-shared $(SUITE_BINS)
+	$(TEST_DIR)/unit-shared $(SUITE_BINS) $(IMAGE_TOOL)
 
 export VM_TIMEOUT VM_ACCEL VM_MEM VM_SMP VM_CMD VM_9P_CACHE VM_KERNEL \
 	VM_BUILD_COPY VM_KVM_PROBE_TIMEOUT STEP STEP_BIN
