@@ -712,6 +712,9 @@ sandbox_run(int (*fn)(void *), void *arg, int timeout_s, bool check)
     if (make_test_cgroup(cgroup, sizeof(cgroup), parent, sizeof(parent)))
         return -1;
     setenv("BOXSTEP_CGROUP_PARENT", parent, 1);
+    /* The image store (tools/image-import), in the sandbox's own /run:
+     * never the machine's /var/lib/boxstep-images. */
+    setenv("BOXSTEP_IMAGE_DIR", "/run/boxstep-images", 1);
     fflush(NULL);
     outer = fork();
     if (outer == 0)

@@ -21,6 +21,7 @@ IMAGE_TOOL := $(BUILD)/image-import
 IMAGE_SRC := $(wildcard tools/image-import/*.c)
 IMAGE_LIBS := -larchive -ljansson -lnettle
 IMAGE_DEBIAN := $(BUILD)/image-debian
+DEBIAN_EPOCH := 1686355200
 
 .PHONY: image-deps image images image-rm image-prune image-debian pull
 
@@ -53,26 +54,34 @@ image-prune: image-deps
 	$(IMAGE_TOOL) --prune
 
 # Debian 12, minbase (apt, dpkg, bash, coreutils), one layer: mmdebstrap
-# writes a tar without device nodes (--skip=output/dev: the importer
-# refuses them; the container gets its /dev from the runtime), without
-# documentation; tools/oci-layout.sh makes it an OCI layout, and the
-# importer takes it like any other image: debian-12 in the store.
+# writes a tar without documentation and without /dev (--skip=output/dev:
+# its device nodes, which the importer refuses; the container gets its
+# /dev from the runtime), to which an empty ./dev/ is appended, as
+# registries' images have it; tools/oci-layout.sh makes it an OCI layout,
+# and the importer takes it like any other image: debian-12 in the store.
+# SOURCE_DATE_EPOCH (Debian 12's release day) makes the tar reproducible:
+# rebuilt from the same packages, it is the same layer, stored already.
 image-debian: image-deps
 	@tools/deps.sh mmdebstrap
 	@[ "$$(id -u)" = 0 ] || { echo "make image-debian: needs root (owners" \
 		"in the image): sudo make image-debian" >&2; exit 1; }
 	@$(MAKE) --no-print-directory $(IMAGE_TOOL)
 	rm -rf $(IMAGE_DEBIAN) && mkdir -p $(IMAGE_DEBIAN)
-	mmdebstrap --variant=minbase --format=tar --skip=output/dev \
+	SOURCE_DATE_EPOCH=$(DEBIAN_EPOCH) mmdebstrap --variant=minbase \
+		--format=tar --skip=output/dev \
 		--dpkgopt='path-exclude=/usr/share/man/*' \
 		--dpkgopt='path-exclude=/usr/share/doc/*' \
 		--dpkgopt='path-exclude=/usr/share/locale/*' \
 		bookworm $(IMAGE_DEBIAN)/rootfs.tar
+	mkdir -p $(IMAGE_DEBIAN)/empty/dev
+	tar -C $(IMAGE_DEBIAN)/empty --owner=0 --group=0 --numeric-owner \
+		--mtime=@$(DEBIAN_EPOCH) \
+		-rf $(IMAGE_DEBIAN)/rootfs.tar ./dev
 	tools/oci-layout.sh $(IMAGE_DEBIAN)/oci 12 \
 		'{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin","LANG=C.UTF-8"],"Cmd":["/bin/bash"],"WorkingDir":"/root"}' \
 		$(IMAGE_DEBIAN)/rootfs.tar
-	rm $(IMAGE_DEBIAN)/rootfs.tar
-	$(IMAGE_TOOL) --name debian-12 oci:$(IMAGE_DEBIAN)/oci:12
+	rm -r $(IMAGE_DEBIAN)/rootfs.tar $(IMAGE_DEBIAN)/empty
+	$(IMAGE_TOOL) --name debian-12 oci:$(abspath $(IMAGE_DEBIAN))/oci:12
 
 # A registry's image, copied as an OCI layout first (skopeo), then
 # imported. The test machine has no registry: tests/allowed-skips.

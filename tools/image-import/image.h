@@ -48,7 +48,8 @@
  *           newline in it (an image whose config has one is refused).
  *
  *   STORE/tmp/   layers and images being made; renamed into place when
- *           complete, so a failed import leaves nothing half-made.
+ *           complete, so a failed import leaves nothing half-made. What
+ *           a killed import left there, the next run removes.
  *   STORE/lock   held (fcntl) for a whole import, list, removal or prune.
  *
  * An image directory is thus told apart from a plain root filesystem by

@@ -140,6 +140,11 @@ open_store(void)
     snprintf(path, sizeof(path), "%s/lock", store_dir);
     if (open_locked(path) == -1)
         fail("open_locked(\"%s\")", path);
+    /* Locked: whatever is in tmp/ is what a killed run left. */
+    snprintf(path, sizeof(path), "%s/tmp", store_dir);
+    remove_tree(path);
+    if (mkdir(path, 0700) == -1)
+        fail("mkdir(\"%s\")", path);
 }
 
 /* Layers unpacked and checked, to be renamed in once all are. */
@@ -287,7 +292,7 @@ layer_users(const char *layer)
 }
 
 /* --list: the images, then the layers and how many images use each;
- * --prune: removes those no image uses, and what a killed import left. */
+ * --prune: removes those no image uses. */
 static void
 each_layer(bool prune)
 {
@@ -313,11 +318,6 @@ each_layer(bool prune)
         }
     }
     closedir(d);
-    if (prune) {
-        snprintf(path, sizeof(path), "%s/tmp", store_dir);
-        remove_tree(path);
-        mkdir(path, 0700);
-    }
 }
 
 static void
