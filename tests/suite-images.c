@@ -840,6 +840,43 @@ wrong_architecture_check(void *arg)
     return 0;
 }
 
+/* ---- make pull ---- */
+
+/*
+ * make pull, from a registry named by BOXSTEP_TEST_REGISTRY (an image
+ * reference, e.g. localhost:5000/alpine:3.20; BOXSTEP_TEST_PULL_FLAGS
+ * for skopeo, e.g. --src-tls-verify=false). The project needs no
+ * internet, and the sandbox has no network: with no registry named the
+ * test is skipped (tests/allowed-skips). It runs in the runner, with a
+ * store of its own in a temporary directory, which it removes.
+ */
+static void
+pull_test(void **state)
+{
+    const char *ref = getenv("BOXSTEP_TEST_REGISTRY");
+    char store[] = "/tmp/boxstep-pull-XXXXXX", cmd[PATH_MAX * 2];
+    int status;
+
+    (void)state;
+    if (!ref) {
+        fprintf(stderr, "    no registry: set BOXSTEP_TEST_REGISTRY to an "
+                        "image reference to test make pull\n");
+        skip();
+    }
+    assert_non_null(mkdtemp(store));
+    snprintf(
+        cmd, sizeof(cmd),
+        "BOXSTEP_IMAGE_DIR=%s/store make -C %s/.. --no-print-directory "
+        "pull IMAGE='%s' PULL_FLAGS='%s' && test -s %s/store/images/*/layers",
+        store, build_dir(), ref, getenv("BOXSTEP_TEST_PULL_FLAGS") ?: "",
+        store);
+    status = system(cmd);
+    snprintf(cmd, sizeof(cmd), "rm -rf %s", store);
+    if (system(cmd) != 0)
+        fprintf(stderr, "    could not remove %s\n", store);
+    assert_int_equal(status, 0);
+}
+
 /* ---- cmocka ---- */
 
 static int (*const checks[])(void *) = {
@@ -900,7 +937,7 @@ main(void)
         "image_missing_blob__refused",
         "image_wrong_architecture__refused",
     };
-    struct CMUnitTest tests[N_OF(checks)];
+    struct CMUnitTest tests[N_OF(checks) + 1];
 
     if (geteuid() != 0) {
         fprintf(stderr, "images: the tests need root: sudo make test\n");
@@ -911,5 +948,7 @@ main(void)
     for (size_t i = 0; i < N_OF(checks); i++)
         tests[i] = (struct CMUnitTest){names[i], run_check, NULL, NULL,
                                        (void *)checks[i]};
+    tests[N_OF(checks)] = (struct CMUnitTest){"image_pull__from_a_registry",
+                                              pull_test, NULL, NULL, NULL};
     return _cmocka_run_group_tests("images", tests, N_OF(tests), NULL, NULL);
 }

@@ -7,7 +7,8 @@
 #                        removes the layers no image uses
 #   make image-debian    a small Debian 12 image, built offline from the
 #                        configured apt mirror (mmdebstrap), imported
-#   make pull IMAGE=alpine:3.20   from a registry, with skopeo (needs one)
+#   make pull IMAGE=alpine:3.20   from a registry, with skopeo (needs one;
+#                        PULL_FLAGS=--src-tls-verify=false for a local one)
 #
 # The store: $BOXSTEP_IMAGE_DIR, else /var/lib/boxstep-images for root.
 # Its format, which step 08's --image DIR reads, is in
@@ -90,7 +91,7 @@ pull: image-deps
 	@tools/deps.sh skopeo
 	@$(MAKE) --no-print-directory $(IMAGE_TOOL)
 	rm -rf $(BUILD)/pull/$(subst :,-,$(IMAGE))
-	skopeo copy docker://$(IMAGE) \
+	skopeo copy $(PULL_FLAGS) docker://$(IMAGE) \
 		oci:$(BUILD)/pull/$(subst :,-,$(IMAGE)):$(lastword $(subst :, ,$(IMAGE)))
 	$(IMAGE_TOOL) --name $(subst :,-,$(subst /,_,$(IMAGE))) \
 		oci:$(BUILD)/pull/$(subst :,-,$(IMAGE)):$(lastword $(subst :, ,$(IMAGE)))
