@@ -261,6 +261,9 @@ import(const char *from, const char *name)
     store_image(&img, layers, name);
     printf("image %s: %s/images/%s (%zu layers)\n", name, store_dir, name,
            img.n_layers);
+    for (size_t i = 0; i < img.n_layers; i++)
+        close(img.layers[i].fd);
+    json_decref(img.config);
     free(copy);
 }
 

@@ -145,30 +145,38 @@ host_architecture(void)
     return u.machine;
 }
 
-/* An index's entry for this platform, linux/ARCH; or fail, naming them. */
+/* Whether an index's entry is for this machine, linux/ARCH; an entry
+ * without a platform is for every one. */
+static bool
+for_this_platform(json_t *desc)
+{
+    json_t *p = json_object_get(desc, "platform");
+
+    return !p || (strcmp(get_string(p, "os") ?: "", "linux") == 0 &&
+                  strcmp(get_string(p, "architecture") ?: "",
+                         host_architecture()) == 0);
+}
+
+/* An index's entry for this platform; or fail, naming the ones it has. */
 static json_t *
 pick_platform(json_t *manifests, const char *what)
 {
-    const char *arch = host_architecture();
     char seen[512] = "";
     json_t *m, *p;
     size_t i;
 
     json_array_foreach(manifests, i, m)
     {
-        p = json_object_get(m, "platform");
-        if (!p)
-            return m; /* one for every platform */
-        if (strcmp(get_string(p, "os") ?: "", "linux") == 0 &&
-            strcmp(get_string(p, "architecture") ?: "", arch) == 0)
+        if (for_this_platform(m))
             return m;
+        p = json_object_get(m, "platform");
         snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen), " %s/%s",
                  get_string(p, "os") ?: "?",
                  get_string(p, "architecture") ?: "?");
     }
     errno = ENOENT;
-    fail("%s: no manifest for linux/%s; the image has:%s", what, arch,
-         seen[0] ? seen : " none");
+    fail("%s: no manifest for linux/%s; the image has:%s", what,
+         host_architecture(), seen[0] ? seen : " none");
 }
 
 /* The index.json entry for tag, or its only one. */
@@ -269,32 +277,37 @@ set_default_name(struct image_src *img, const char *base, const char *tag)
 
 /*
  * oci:DIR[:TAG]: index.json, then (through a per-platform index) the
- * manifest, its config and its layers.
+ * manifest, its config and its layers. held is the document desc points
+ * into, freed once desc is read.
  */
 void
 read_oci(const char *path, const char *tag, struct image_src *img)
 {
     int dir = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    json_t *index, *desc, *manifest;
+    json_t *held, *desc, *manifest;
     const char *type;
 
     if (dir == -1)
         fail("oci:%s: open", path);
     snprintf(img->source, sizeof(img->source), "oci:%s%s%s", path,
              tag ? ":" : "", tag ?: "");
-    index = load_json(open_in(dir, "index.json", img->source), img->source);
-    desc = pick_tag(json_object_get(index, "manifests"), tag, img->source);
+    held = load_json(open_in(dir, "index.json", img->source), img->source);
+    desc = pick_tag(json_object_get(held, "manifests"), tag, img->source);
     while ((type = get_string(desc, "mediaType")) &&
            (strcmp(type, OCI_INDEX) == 0 || strcmp(type, DOCKER_LIST) == 0)) {
         json_t *sub =
             load_json(open_blob(dir, get_string(desc, "digest"), img->source),
                       img->source);
+
+        json_decref(held);
+        held = sub;
         desc = pick_platform(json_object_get(sub, "manifests"), img->source);
     }
-    if (json_object_get(desc, "platform"))
-        pick_platform(json_pack("[O]", desc), img->source);
+    if (!for_this_platform(desc))
+        pick_platform(json_object_get(held, "manifests"), img->source);
     snprintf(img->manifest, sizeof(img->manifest), "%s",
              get_string(desc, "digest") ?: "");
+    json_decref(held);
     manifest =
         load_json(open_blob(dir, img->manifest, img->source), img->source);
     img->config = load_json(
@@ -303,6 +316,8 @@ read_oci(const char *path, const char *tag, struct image_src *img)
                   img->source),
         img->source);
     add_oci_layers(img, json_object_get(manifest, "layers"), dir);
+    json_decref(manifest);
+    close(dir);
     set_default_name(img, path, tag);
 }
 
@@ -329,7 +344,7 @@ read_docker_archive(const char *file, struct image_src *img)
 {
     char tmp[PATH_MAX], digest[DIGEST_MAX], actual[DIGEST_MAX];
     struct unpacked ignored;
-    json_t *manifest, *layers, *l, *ids;
+    json_t *doc, *manifest, *layers, *l, *ids;
     const char *config;
     int fd = open(file, O_RDONLY | O_CLOEXEC), dir;
     size_t i;
@@ -341,8 +356,8 @@ read_docker_archive(const char *file, struct image_src *img)
     unpack(fd, img->source, tmp, false, &ignored);
     close(fd);
     dir = open(tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    manifest = json_array_get(
-        load_json(open_in(dir, "manifest.json", img->source), img->source), 0);
+    doc = load_json(open_in(dir, "manifest.json", img->source), img->source);
+    manifest = json_array_get(doc, 0);
     config = get_string(manifest, "Config");
     layers = json_object_get(manifest, "Layers");
     if (!config || !json_is_array(layers)) {
@@ -372,6 +387,7 @@ read_docker_archive(const char *file, struct image_src *img)
                          json_object_get(manifest, "RepoTags"), 0))
                          ?: file,
                      NULL);
+    json_decref(doc);
 }
 
 /* The config says linux and this machine's architecture, or no import. */
