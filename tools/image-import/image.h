@@ -58,8 +58,10 @@
 #ifndef IMAGE_H
 #define IMAGE_H
 
+#include <archive.h>
 #include <jansson.h>
 #include <limits.h>
+#include <nettle/sha2.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -95,11 +97,31 @@ void read_docker_archive(const char *file, struct image_src *img);
 void check_platform(const struct image_src *img);
 void write_config(const char *path, const struct image_src *img);
 
-/* unpack.c: unpacking one archive beneath a directory, safely. */
+/* What reading a layer's blob found: its two digests. */
 struct unpacked {
     char blob_digest[DIGEST_MAX]; /* of the file as read */
     char diff_id[DIGEST_MAX]; /* of the tar stream, decompressed */
 };
+
+/* reader.c: a blob read through two libarchive readers, hashed. */
+#define BLOCK 65536
+
+struct reader {
+    const char *name; /* the blob, for messages */
+    int fd;
+    struct archive *raw; /* the blob, decompressed */
+    struct archive *tar; /* the tar read from raw */
+    struct sha256_ctx blob_sha, tar_sha;
+    char buf[BLOCK], tar_buf[BLOCK];
+};
+
+void open_reader(struct reader *r, int fd, const char *blob);
+void close_reader(struct reader *r, struct unpacked *out);
+void hex_digest(struct sha256_ctx *ctx, char *out);
+__attribute__((noreturn)) void fail_archive(struct archive *a, const char *call,
+                                            const char *blob);
+
+/* unpack.c: unpacking one archive beneath a directory, safely. */
 
 void unpack(int fd, const char *archive, const char *dir, bool whiteouts,
             struct unpacked *out);

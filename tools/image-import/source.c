@@ -74,7 +74,7 @@ static void
 fd_digest(int fd, char *digest, const char *what)
 {
     struct sha256_ctx ctx;
-    uint8_t buf[65536], d[SHA256_DIGEST_SIZE];
+    uint8_t buf[65536];
     ssize_t n;
 
     sha256_init(&ctx);
@@ -82,10 +82,7 @@ fd_digest(int fd, char *digest, const char *what)
         sha256_update(&ctx, n, buf);
     if (n < 0 || lseek(fd, 0, SEEK_SET) == -1)
         fail("%s: read", what);
-    sha256_digest(&ctx, sizeof(d), d);
-    strcpy(digest, "sha256:");
-    for (size_t i = 0; i < sizeof(d); i++)
-        sprintf(digest + 7 + 2 * i, "%02x", d[i]);
+    hex_digest(&ctx, digest);
 }
 
 /* A JSON file open at fd, parsed; fd closed. */

@@ -24,11 +24,7 @@
  * everything below it there. Unpacking turns them into overlayfs's own
  * markers: mknod X 0/0, and the opaque xattrs on the directory.
  *
- * The digests: the blob is read through two libarchive readers, one that
- * only decompresses (format "raw") and one that reads the tar from its
- * output; SHA-256 runs over the bytes each one is handed, so one pass
- * gives the blob's digest (the manifest's) and the diff_id (the
- * configuration's). The caller compares them before the layer goes in.
+ * The archive is read, and its digests computed, by reader.c.
  *
  * Man pages: openat2(2), mknodat(2), linkat(2), symlinkat(2),
  * fsetxattr(2), xattr(7), libarchive(3), archive_read(3).
@@ -38,7 +34,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/openat2.h>
-#include <nettle/sha2.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,109 +48,6 @@
 
 #define WHITEOUT ".wh."
 #define OPAQUE ".wh..wh..opq"
-#define BLOCK 65536
-
-/* The two readers and their digests. */
-struct reader {
-    const char *name; /* the blob, for messages */
-    int fd;
-    struct archive *raw; /* the blob, decompressed */
-    struct archive *tar; /* the tar read from raw */
-    struct sha256_ctx blob_sha, tar_sha;
-    char buf[BLOCK], tar_buf[BLOCK];
-};
-
-/* An error of libarchive's: its text, and errno when it set one. */
-__attribute__((noreturn)) static void
-fail_archive(struct archive *a, const char *call, const char *blob)
-{
-    int err = archive_errno(a);
-
-    errno = err > 0 ? err : EILSEQ;
-    fail("%s(%s): %s", call, blob, archive_error_string(a) ?: "corrupt");
-}
-
-/* libarchive's read callback for the blob: the file, hashed. */
-static la_ssize_t
-read_blob(struct archive *a, void *arg, const void **buf)
-{
-    struct reader *r = arg;
-    ssize_t n = read(r->fd, r->buf, sizeof(r->buf));
-
-    if (n < 0) {
-        archive_set_error(a, errno, "read: %s", strerror(errno));
-        return -1;
-    }
-    sha256_update(&r->blob_sha, n, (const uint8_t *)r->buf);
-    *buf = r->buf;
-    return n;
-}
-
-/* The tar reader's callback: decompressed bytes from raw, hashed. */
-static la_ssize_t
-read_tar(struct archive *a, void *arg, const void **buf)
-{
-    struct reader *r = arg;
-    la_ssize_t n = archive_read_data(r->raw, r->tar_buf, sizeof(r->tar_buf));
-
-    if (n < 0) {
-        archive_set_error(a, archive_errno(r->raw), "%s",
-                          archive_error_string(r->raw));
-        return -1;
-    }
-    sha256_update(&r->tar_sha, n, (const uint8_t *)r->tar_buf);
-    *buf = r->tar_buf;
-    return n;
-}
-
-static void
-hex_digest(struct sha256_ctx *ctx, char *out)
-{
-    uint8_t d[SHA256_DIGEST_SIZE];
-
-    sha256_digest(ctx, sizeof(d), d);
-    strcpy(out, "sha256:");
-    for (size_t i = 0; i < sizeof(d); i++)
-        sprintf(out + 7 + 2 * i, "%02x", d[i]);
-}
-
-/* Opens the blob through both readers. */
-static void
-open_reader(struct reader *r, int fd, const char *blob)
-{
-    struct archive_entry *e;
-
-    r->name = blob;
-    r->fd = fd;
-    sha256_init(&r->blob_sha);
-    sha256_init(&r->tar_sha);
-    r->raw = archive_read_new();
-    archive_read_support_filter_all(r->raw);
-    archive_read_support_format_raw(r->raw);
-    if (archive_read_open(r->raw, r, NULL, read_blob, NULL) != ARCHIVE_OK ||
-        archive_read_next_header(r->raw, &e) != ARCHIVE_OK)
-        fail_archive(r->raw, "archive_read_open", blob);
-    r->tar = archive_read_new();
-    archive_read_support_format_tar(r->tar);
-    if (archive_read_open(r->tar, r, NULL, read_tar, NULL) != ARCHIVE_OK)
-        fail_archive(r->tar, "archive_read_open", blob);
-}
-
-/* Reads what the tar reader left (padding) and closes both. */
-static void
-close_reader(struct reader *r, struct unpacked *out)
-{
-    const void *buf;
-
-    while (read_tar(r->tar, r, &buf) > 0)
-        ;
-    while (read_blob(r->raw, r, &buf) > 0)
-        ;
-    hex_digest(&r->blob_sha, out->blob_digest);
-    hex_digest(&r->tar_sha, out->diff_id);
-    archive_read_free(r->tar);
-    archive_read_free(r->raw);
-}
 
 /* ---- paths: refused, or split into components ---- */
 
