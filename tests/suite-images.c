@@ -214,6 +214,7 @@ struct image {
     char blob[4][80]; /* each layer's blob digest, once written */
     char diff_id[4][80];
     int cut; /* 1 + the layer whose blob is cut short (corrupt) */
+    bool wrong_diff_id; /* the config lies about the bottom layer's */
 };
 
 #define IMAGE1(d, a) \
@@ -261,6 +262,8 @@ write_oci(struct image *im)
         if (im->cut == (int)i + 1 && truncate(path, 60) == -1)
             fail_check("truncate(%s): %s", path, strerror(errno));
         digest_of(path, false, im->blob[i]);
+        if (im->wrong_diff_id && i == 0)
+            im->diff_id[0][70] = im->diff_id[0][70] == '0' ? '1' : '0';
         store_blob(im->dir, path, im->blob[i]);
         snprintf(layers + strlen(layers), sizeof(layers) - strlen(layers),
                  "%s{\"mediaType\":\"application/vnd.oci.image.layer.v1.tar%s"
@@ -796,6 +799,41 @@ digest_mismatch_check(void *arg)
     return 0;
 }
 
+/* The config names another diff_id for a layer its blob matches: the
+ * uncompressed tar's digest is checked too. */
+static int
+diff_id_mismatch_check(void *arg)
+{
+    struct image im;
+
+    (void)arg;
+    two_layers(&im);
+    im.dir = WORK "/lie";
+    im.wrong_diff_id = true;
+    write_oci(&im);
+    import_refused(im.dir, "the config says diff_id");
+    return 0;
+}
+
+/*
+ * The upper layer's blob swapped for the same tar, not gzipped: its
+ * diff_id still matches, so only the manifest's digest of the blob can
+ * tell. What the manifest names is what must be imported.
+ */
+static int
+blob_digest_mismatch_check(void *arg)
+{
+    struct image im;
+    char path[PATH_MAX];
+
+    (void)arg;
+    two_layers(&im);
+    blob_path(&im, 1, path, sizeof(path));
+    write_tar(path, upper, N_OF(upper), false);
+    import_refused(im.dir, "the manifest says");
+    return 0;
+}
+
 /* The upper layer's gzip cut short: the manifest names the short blob
  * by its own digest, so only the archive is wrong. */
 static int
@@ -898,6 +936,8 @@ static int (*const checks[])(void *) = {
     overlay_xattr_check,
     whiteout_dotdot_check,
     digest_mismatch_check,
+    blob_digest_mismatch_check,
+    diff_id_mismatch_check,
     corrupt_archive_check,
     missing_blob_check,
     wrong_architecture_check,
@@ -933,6 +973,8 @@ main(void)
         "hostile_overlay_xattr__refused",
         "hostile_whiteout_dotdot__refused",
         "image_digest_mismatch__refused",
+        "image_blob_digest_mismatch__refused",
+        "image_diff_id_mismatch__refused",
         "image_corrupt_archive__refused",
         "image_missing_blob__refused",
         "image_wrong_architecture__refused",
