@@ -89,7 +89,7 @@ struct image_src {
 /* main.c: the store. */
 extern char store_dir[PATH_MAX];
 int store_tmpdir(const char *what, char *path, size_t len);
-void remove_tree(const char *path);
+void remove_store_tree(const char *path);
 
 /* source.c: reading an OCI layout or a docker archive. */
 void read_oci(const char *dir, const char *tag, struct image_src *img);

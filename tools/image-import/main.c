@@ -79,7 +79,7 @@ remove_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 
 /* rm -rf, never crossing into a mount or following a symlink. */
 void
-remove_tree(const char *path)
+remove_store_tree(const char *path)
 {
     if (nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS | FTW_MOUNT) == -1 &&
         errno != ENOENT)
@@ -89,7 +89,7 @@ remove_tree(const char *path)
 static void
 undo_tmpdir(void *path)
 {
-    remove_tree(path);
+    remove_store_tree(path);
     free(path);
 }
 
@@ -142,7 +142,7 @@ open_store(void)
         fail("open_locked(\"%s\")", path);
     /* Locked: whatever is in tmp/ is what a killed run left. */
     snprintf(path, sizeof(path), "%s/tmp", store_dir);
-    remove_tree(path);
+    remove_store_tree(path);
     if (mkdir(path, 0700) == -1)
         fail("mkdir(\"%s\")", path);
 }
@@ -316,7 +316,7 @@ each_layer(bool prune)
         if (!prune)
             printf("  %s  used by %d image(s)\n", path, users);
         else if (users == 0) {
-            remove_tree(path);
+            remove_store_tree(path);
             printf("removed %s\n", path);
         }
     }
@@ -359,7 +359,7 @@ remove_image(const char *name)
     snprintf(path, sizeof(path), "%s/images/%s", store_dir, name);
     if (access(path, F_OK) == -1)
         fail("image %s: access(\"%s\")", name, path);
-    remove_tree(path);
+    remove_store_tree(path);
     printf("removed image %s; its layers stay until --prune\n", name);
 }
 
