@@ -30,21 +30,8 @@ fi
     exit 1
 }
 
-awk -F '\t' -v file="$1" -v prog="$prog" '
-    function fail(msg) {
-        printf "%s: %s:%d: %s\n", prog, file, FNR, msg >"/dev/stderr"
-        failed = 1
-        exit 1
-    }
-    function esc(s) {
-        gsub(/&/, "\\&amp;", s)
-        gsub(/</, "\\&lt;", s)
-        gsub(/>/, "\\&gt;", s)
-        return s
-    }
-    function cell(attrs, text) {
-        return "<TD " attrs ">" text "</TD>"
-    }
+# fail(), esc() and cell() come from tools/picture.awk, put before it.
+awk -F '\t' -v file="$1" -v prog="$prog" "$(cat "$(dirname "$0")/picture.awk")"'
     /^[ \t]*$/ { next }
     {
         if (NF != 4 || $3 !~ /^[0-9.]+$/)

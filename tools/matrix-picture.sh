@@ -43,21 +43,8 @@ fi
     exit 1
 }
 
-awk -F '\t' -v file="$1" -v prog="$prog" '
-    function fail(msg) {
-        printf "%s: %s:%d: %s\n", prog, file, FNR, msg >"/dev/stderr"
-        failed = 1
-        exit 1
-    }
-    function esc(s) {
-        gsub(/&/, "\\&amp;", s)
-        gsub(/</, "\\&lt;", s)
-        gsub(/>/, "\\&gt;", s)
-        return s
-    }
-    function cell(attrs, text) {
-        return "<TD " attrs ">" text "</TD>"
-    }
+# fail(), esc() and cell() come from tools/picture.awk, put before it.
+awk -F '\t' -v file="$1" -v prog="$prog" "$(cat "$(dirname "$0")/picture.awk")"'
     # A verdict as the table of make matrix shows it.
     function shown(v) {
         if (v == "held") return "held"

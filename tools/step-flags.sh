@@ -22,21 +22,8 @@ prog=tools/step-flags.sh
 tools=$(dirname "$0")
 STEPS_DIR=${STEPS_DIR:-steps}
 
-case $#:${1-} in
-1:[0-9][0-9]) ;;
-*)
-    echo "usage: $prog NN   (a step number, such as 03)" >&2
-    exit 2
-    ;;
-esac
-main=""
-for dir in "$STEPS_DIR/$1"-*/; do
-    [ -f "${dir}main.c" ] && main=${dir}main.c
-done
-if [ -z "$main" ]; then
-    echo "$prog: no step $1 (no $STEPS_DIR/$1-name/main.c)" >&2
-    exit 1
-fi
+. "$tools/step-main.sh"
+step_main "$@"
 awk -f "$tools/strip-step-text.awk" "$main" |
     sed -n -e 's/.*\(CLONE_NEW[A-Z]*\).*\/\* \([0-9][0-9]\)[:*].*/\1 \2/p' \
         -e 's/.*\/\* \([0-9][0-9]\): \(CLONE_NEW[A-Z]*\).*/\2 \1/p'

@@ -28,21 +28,8 @@ prog=tools/step-picture.sh
 tools=$(dirname "$0")
 STEPS_DIR=${STEPS_DIR:-steps}
 
-case $#:${1-} in
-1:[0-9][0-9]) ;;
-*)
-    echo "usage: $prog NN   (a step number, such as 03)" >&2
-    exit 2
-    ;;
-esac
-main=""
-for dir in "$STEPS_DIR/$1"-*/; do
-    [ -f "${dir}main.c" ] && main=${dir}main.c
-done
-if [ -z "$main" ]; then
-    echo "$prog: no step $1 (no $STEPS_DIR/$1-name/main.c)" >&2
-    exit 1
-fi
+. "$tools/step-main.sh"
+step_main "$@"
 
 # The flags, "CLONE_NEWPID 03" a line (tools/step-flags.sh); then the
 # title, from inside the step text.
@@ -53,8 +40,9 @@ title=$(sed -n "s/^ \* \($1-[a-z0-9-]*: .*\)\.\$/\1/p" "$main" | head -n 1)
     exit 1
 }
 
+# esc() and cell() come from tools/picture.awk, put before it.
 printf '%s\n' "$flags" | awk -v step="$1" -v title="$title" -v main="$main" \
-    -v prog="$prog" '
+    -v prog="$prog" "$(cat "$tools/picture.awk")"'
     # The kinds of namespace of boxstep, in the order the steps add them:
     # name, clone flag, what it holds (namespaces(7)).
     BEGIN {
@@ -72,15 +60,6 @@ printf '%s\n' "$flags" | awk -v step="$1" -v title="$title" -v main="$main" \
             known[flag[i]] = 1
     }
     NF == 2 { added[$1] = $2 }
-    function esc(s) {
-        gsub(/&/, "\\&amp;", s)
-        gsub(/</, "\\&lt;", s)
-        gsub(/>/, "\\&gt;", s)
-        return s
-    }
-    function cell(attrs, text) {
-        return "<TD " attrs ">" text "</TD>"
-    }
     END {
         for (f in added) {
             if (!(f in known)) {
