@@ -1,8 +1,10 @@
+# shellcheck shell=sh
 # tools/step-main.sh: sourced by the tools that read a step's main.c
 # (step-flags.sh, step-picture.sh); needs $prog and STEPS_DIR.
 #
 # step_main NN: sets main to steps/NN-name/main.c, or exits: 2 when NN is
 # not a step number, 1 when no such step exists.
+# shellcheck disable=SC2154 # prog: set by the sourcing script
 step_main() {
     case $#:${1-} in
     1:[0-9][0-9]) ;;
