@@ -90,6 +90,7 @@ void print_help(FILE *out, const struct opt *opts, const char *about);
 int exit_status_of(int wstatus);
 bool sent_by_terminal(const siginfo_t *info);
 int pivot_root(const char *new_root, const char *put_old);
+int remove_tree(const char *path);
 
 /*
  * sync.c: the synchronisation pipe between the runtime and its child.
@@ -139,6 +140,21 @@ int state_each(state_visit_fn *visit, void *arg);
 int state_each_locked(state_visit_fn *visit, void *arg);
 int state_collect_garbage(state_release_fn *const releases[]);
 const char *state_failed_call(void);
+
+/*
+ * The layer directory (step 08 on), /var/lib/boxstep: a container's own
+ * files, LAYER_DIR/NAME, on a disk. The record names a running
+ * container's; a layer with a file named "keep" in it is kept when its
+ * container is gone; the sweep removes every other layer no live record
+ * names. layer_dir is NULL in a step that keeps no layers.
+ */
+typedef void state_layer_fn(const char *name, const char *path, void *arg);
+
+extern const char *layer_dir;
+
+int state_make_layer(const char *name, char *path, size_t len);
+int state_each_kept_layer(state_layer_fn *visit, void *arg);
+int state_remove_kept_layer(const char *name);
 
 /*
  * netlink.c: building and sending one rtnetlink(7) request. Which message

@@ -45,6 +45,7 @@
 #define RECORD_MAX 1024
 
 const char *state_dir = "/run/boxstep";
+const char *layer_dir; /* NULL: the step keeps no layers (before 08) */
 
 static int lock_fd = -1;
 static char own_name[48]; /* this runtime's record, PIDNS-PID; or "" */
@@ -262,6 +263,158 @@ each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
     return ret;
 }
 
+/*
+ * ---- The layer directory (step 08 on) ----
+ *
+ * A container's files outlive its record: they live in a directory of
+ * their own, LAYER_DIR/NAME, on a disk, not in /run. The record names it
+ * (layer=PATH) while the container runs. A layer holding a file named
+ * "keep" is kept when its container is gone (--keep); any other layer no
+ * live record names is removed by the sweep, after a reboot too.
+ */
+
+/* The directory, made when missing: root's 0711, so that a mapped root
+ * can pass through it to its own layer; always its caller's. */
+static int
+make_layer_dir(void)
+{
+    struct stat st;
+
+    if (mkdir(layer_dir, 0711) == -1 && errno != EEXIST)
+        return failed("mkdir(\"%s\", 0711)", layer_dir);
+    if (lstat(layer_dir, &st) == -1)
+        return failed("lstat(\"%s\")", layer_dir);
+    if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 022)) {
+        errno = EPERM;
+        return failed("%s: not a directory of uid %u that only it may "
+                      "write to",
+                      layer_dir, (unsigned)geteuid());
+    }
+    return 0;
+}
+
+/*
+ * Makes this container's layer directory, LAYER_DIR/NAME, mode 0700, and
+ * names it in the record; the path goes to path. The state directory
+ * must be locked (between state_open_record() and state_unlock()). A
+ * name in use, by a kept layer or a running container, fails with EEXIST.
+ */
+int
+state_make_layer(const char *name, char *path, size_t len)
+{
+    if (!layer_dir || make_layer_dir() == -1)
+        return layer_dir ? -1 : failed("no layer directory");
+    snprintf(path, len, "%s/%s", layer_dir, name);
+    if (mkdir(path, 0700) == -1)
+        return failed("mkdir(\"%s\", 0700)", path);
+    trace("mkdir(\"%s\", 0700) = 0", path);
+    return state_record_set("layer", path);
+}
+
+/* A layer a live record names: visit_if_live() sets claimed. */
+struct claim {
+    const char *path;
+    bool claimed;
+};
+
+static void
+note_claim(const char *record, void *arg)
+{
+    struct claim *c = arg;
+    char path[PATH_MAX];
+
+    if (state_get(record, "layer", path, sizeof(path)) == 0 &&
+        strcmp(path, c->path) == 0)
+        c->claimed = true;
+}
+
+/* Whether LAYER_DIR/name holds a file named keep. */
+static bool
+layer_is_kept(const char *name)
+{
+    char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/%s/keep", layer_dir, name);
+    return access(path, F_OK) == 0;
+}
+
+/*
+ * The layers no live record names and no keep file claims go (locked).
+ * One that cannot be removed is said, and the sweep goes on.
+ */
+static int
+sweep_layers(void)
+{
+    struct claim claim;
+    char path[PATH_MAX];
+    struct dirent *e;
+    DIR *dir;
+
+    if (!layer_dir || !(dir = opendir(layer_dir)))
+        return 0; /* no layer made yet */
+    while ((e = readdir(dir))) {
+        if (e->d_name[0] == '.' || layer_is_kept(e->d_name))
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", layer_dir, e->d_name);
+        claim = (struct claim){path, false};
+        if (state_each(note_claim, &claim) == -1) {
+            closedir(dir);
+            return -1;
+        }
+        if (!claim.claimed &&
+            trace_call(remove_tree(path), "remove_tree(\"%s\")", path) == -1)
+            warn("remove_tree(\"%s\")", path);
+    }
+    closedir(dir);
+    return 0;
+}
+
+/* Calls visit(name, path, arg) for each kept layer, locked meanwhile. */
+int
+state_each_kept_layer(state_layer_fn *visit, void *arg)
+{
+    char path[PATH_MAX];
+    struct dirent *e;
+    DIR *dir;
+
+    if (state_lock() == -1)
+        return -1;
+    if (layer_dir && (dir = opendir(layer_dir))) {
+        while ((e = readdir(dir)))
+            if (e->d_name[0] != '.' && layer_is_kept(e->d_name)) {
+                snprintf(path, sizeof(path), "%s/%s", layer_dir, e->d_name);
+                visit(e->d_name, path, arg);
+            }
+        closedir(dir);
+    }
+    return state_unlock();
+}
+
+/* Removes the kept layer of that name; -1 (ENOENT) when none is kept. */
+int
+state_remove_kept_layer(const char *name)
+{
+    char path[PATH_MAX];
+    int ret = 0, err;
+
+    if (state_lock() == -1)
+        return -1;
+    snprintf(path, sizeof(path), "%s/%s", layer_dir ?: "", name);
+    if (!layer_dir || strchr(name, '/') || name[0] == '.' ||
+        !layer_is_kept(name)) {
+        errno = ENOENT;
+        ret = failed("%s: no kept layer", path);
+    } else if (trace_call(remove_tree(path), "remove_tree(\"%s\")", path) ==
+               -1) {
+        ret = failed("remove_tree(\"%s\")", path);
+    }
+    err = errno;
+    if (state_unlock() == -1)
+        return -1;
+    errno = err;
+    return ret;
+}
+
 struct sweep {
     state_release_fn *const *releases;
     int count;
@@ -287,7 +440,9 @@ state_sweep(state_release_fn *const releases[])
 {
     struct sweep sweep = {releases, 0};
 
-    return each_record(release_if_stale, &sweep) == -1 ? -1 : sweep.count;
+    if (each_record(release_if_stale, &sweep) == -1 || sweep_layers() == -1)
+        return -1;
+    return sweep.count;
 }
 
 struct visit_live {

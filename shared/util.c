@@ -1,6 +1,7 @@
 /*
  * util.c: small helpers the steps share.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -150,4 +151,77 @@ process_runs(pid_t pid, unsigned long long start)
 
     return read_process_stat(pid, &state, &ticks) == 0 && ticks == start &&
            state != 'Z' && state != 'X';
+}
+
+/*
+ * Whether name, in the directory dirfd, is on a mount of its own: the
+ * removal below never crosses into one (a layer still attached there
+ * would be deleted through it).
+ */
+static bool
+crosses_mount(int dirfd, const char *name)
+{
+    struct statx parent, entry;
+
+    /* statx(2): the mount's id, STATX_MNT_ID */
+    if (statx(dirfd, "", AT_EMPTY_PATH, STATX_MNT_ID, &parent) == -1 ||
+        statx(dirfd, name, AT_SYMLINK_NOFOLLOW, STATX_MNT_ID, &entry) == -1)
+        return false;
+    return parent.stx_mnt_id != entry.stx_mnt_id;
+}
+
+/*
+ * Opens the directory name for the removal; one without a search or read
+ * bit for its owner (overlayfs makes its work directory mode 000) is
+ * given them first: the owner may always change the mode.
+ */
+static int
+open_for_removal(int dirfd, const char *name)
+{
+    int flags = O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
+    int fd = openat(dirfd, name, flags);
+
+    if (fd == -1 && errno == EACCES && fchmodat(dirfd, name, 0700, 0) == 0)
+        fd = openat(dirfd, name, flags);
+    return fd;
+}
+
+/* Removes name in the directory parent, and what it holds. */
+static int
+remove_at(int parent, const char *name)
+{
+    struct dirent *e;
+    struct stat st;
+    int fd, ret = 0;
+    DIR *dir;
+
+    if (fstatat(parent, name, &st, AT_SYMLINK_NOFOLLOW) == -1)
+        return errno == ENOENT ? 0 : -1;
+    if (!S_ISDIR(st.st_mode))
+        return unlinkat(parent, name, 0);
+    if (parent != AT_FDCWD && crosses_mount(parent, name)) {
+        errno = EBUSY;
+        return -1;
+    }
+    if ((fd = open_for_removal(parent, name)) == -1 || !(dir = fdopendir(fd))) {
+        if (fd != -1)
+            close(fd);
+        return -1;
+    }
+    while (ret == 0 && (e = readdir(dir)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            ret = remove_at(dirfd(dir), e->d_name);
+    closedir(dir);
+    return ret == -1 ? -1 : unlinkat(parent, name, AT_REMOVEDIR);
+}
+
+/*
+ * rm -r path, as unlinkat(2) and rmdir: a container's layer, whose files
+ * belong to many owners. It stops at the first failure (errno set), and
+ * never removes through a mount point.
+ */
+int
+remove_tree(const char *path)
+{
+    return remove_at(AT_FDCWD, path);
 }

@@ -43,6 +43,9 @@
 #define MARKER_IFACE "bxmark0"
 #define MARKER_PEER "bxmark1"
 #define SANDBOX_TMP "/run/boxstep-test"
+/* Where step 08 keeps containers' layers (BOXSTEP_LAYER_DIR), in the
+ * sandbox's /run: never the machine's /var/lib/boxstep. */
+#define SANDBOX_LAYERS "/run/boxstep-layers"
 
 /* ---- cgroups: the test's own, found from /proc/self/mountinfo ---- */
 
@@ -429,17 +432,35 @@ reap_some(pid_t worker, int *worker_status)
     return got;
 }
 
+/* Counts (and names) what is left in dir: a state file, a layer. */
+static int
+list_left(const char *what, const char *dir)
+{
+    struct dirent *e;
+    int left = 0;
+    DIR *d = opendir(dir);
+
+    while (d && (e = readdir(d)))
+        if (e->d_name[0] != '.') {
+            fprintf(stderr, "    FAIL: %s left: %s/%s\n", what, dir, e->d_name);
+            left++;
+        }
+    if (d)
+        closedir(d);
+    return left;
+}
+
 /*
- * After the check: no process, mount, interface or state file may be
- * left. Processes get two seconds to finish exiting.
+ * After the check: no process, mount, interface, state file or layer
+ * (step 08's, BOXSTEP_LAYER_DIR) may be left. Processes get two seconds to
+ * finish exiting.
  */
 static int
 check_leftovers(const struct snapshot *before)
 {
     struct snapshot after;
-    char strays[512], state[PATH_MAX];
+    char strays[512];
     int left = 0, dummy;
-    DIR *d;
 
     for (int i = 0; i < 200 && list_strays(strays, sizeof(strays)); i++) {
         reap_some(-1, &dummy);
@@ -464,18 +485,8 @@ check_leftovers(const struct snapshot *before)
                 after.ifaces, before->ifaces);
         left++;
     }
-    snprintf(state, sizeof(state), "/run/boxstep");
-    if ((d = opendir(state))) {
-        struct dirent *e;
-
-        while ((e = readdir(d)))
-            if (e->d_name[0] != '.') {
-                fprintf(stderr, "    FAIL: state left: %s/%s\n", state,
-                        e->d_name);
-                left++;
-            }
-        closedir(d);
-    }
+    left += list_left("state", "/run/boxstep");
+    left += list_left("a layer", SANDBOX_LAYERS);
     return left;
 }
 
@@ -715,6 +726,7 @@ sandbox_run(int (*fn)(void *), void *arg, int timeout_s, bool check)
     /* The image store (tools/image-import), in the sandbox's own /run:
      * never the machine's /var/lib/boxstep-images. */
     setenv("BOXSTEP_IMAGE_DIR", "/run/boxstep-images", 1);
+    setenv("BOXSTEP_LAYER_DIR", SANDBOX_LAYERS, 1);
     fflush(NULL);
     outer = fork();
     if (outer == 0)

@@ -166,6 +166,11 @@ rootless_enter(const char *step)
     rl_uid = free_id_below(64999);
     rl_gid = rl_uid;
     other_id = free_id_below(rl_uid - 1);
+    /* Step 08's layers: a directory of the uid's own, on this tmpfs. */
+    make_dir(STAGE "/layers", 0700);
+    if (chown(STAGE "/layers", rl_uid, rl_gid) == -1)
+        fail_check("chown %s: %s", STAGE "/layers", strerror(errno));
+    setenv("BOXSTEP_LAYER_DIR", STAGE "/layers", 1);
     if (chdir(STAGE) == -1)
         fail_check("chdir %s: %s", STAGE, strerror(errno));
     unsetenv("XDG_RUNTIME_DIR");
@@ -395,33 +400,40 @@ expect_no_state(const char *when)
 static void
 plain_works(const char *step)
 {
-    static const char script[] = "id -u\n"
-                                 "hostname\n"
-                                 "echo $$\n"
-                                 "echo /proc/[0-9]*\n"
-                                 "cat /proc/self/uid_map\n"
-                                 "cat /proc/self/gid_map\n"
-                                 "cat /proc/self/setgroups\n"
-                                 "stat -c %d:%i /\n"
-                                 "ping -c 1 -W 2 127.0.0.1 >/dev/null && "
-                                 "echo loopback up\n";
-    char want[512];
+    /* 08: the root is an overlay of the container's own, writable. */
+    bool overlay = atoi(step) >= 8;
+    char script[512], want[512], dev_ino[64], root_line[160];
     struct stat st;
 
     rootless_enter(step);
     /* The staged rootfs is the build's, bind-mounted: the same inode. */
     if (stat(STAGE "/rootfs", &st) == -1)
         fail_check("stat %s/rootfs: %s", STAGE, strerror(errno));
-    snprintf(want, sizeof(want),
-             "0\nbox\n2\n/proc/1 /proc/2\n0 %u 1\n0 %u 1\ndeny\n%lu:%lu\n"
-             "loopback up",
-             (unsigned)rl_uid, (unsigned)rl_gid, (unsigned long)st.st_dev,
+    snprintf(dev_ino, sizeof(dev_ino), "%lu:%lu", (unsigned long)st.st_dev,
              (unsigned long)st.st_ino);
+    if (overlay)
+        snprintf(root_line, sizeof(root_line),
+                 "[ \"$(stat -c %%d:%%i /)\" != %s ] && echo own-root",
+                 dev_ino);
+    else
+        snprintf(root_line, sizeof(root_line), "stat -c %%d:%%i /");
+    snprintf(script, sizeof(script),
+             "id -u\nhostname\necho $$\necho /proc/[0-9]*\n"
+             "cat /proc/self/uid_map\ncat /proc/self/gid_map\n"
+             "cat /proc/self/setgroups\n%s\n"
+             "ping -c 1 -W 2 127.0.0.1 >/dev/null && echo loopback up\n",
+             root_line);
+    snprintf(want, sizeof(want),
+             "0\nbox\n2\n/proc/1 /proc/2\n0 %u 1\n0 %u 1\ndeny\n%s\n"
+             "loopback up",
+             (unsigned)rl_uid, (unsigned)rl_gid,
+             overlay ? "own-root" : dev_ino);
     expect_output(script, NO_ARGS, want);
     expect_output(NULL, ARGV(RL_PROBE, "pids"), "1 2");
     expect_output(NULL, ARGV("--net", "none", RL_PROBE, "ifaces"), "lo");
     expect_output(NULL, ARGV("--hostname", "rl", RL_PROBE, "hostname"), "rl");
-    expect_output(NULL, ARGV(RL_PROBE, "mountflags", "/"), "ro nosuid nodev");
+    expect_output(NULL, ARGV(RL_PROBE, "mountflags", "/"),
+                  overlay ? "rw nosuid nodev" : "ro nosuid nodev");
     expect_no_state("after the runs");
 }
 

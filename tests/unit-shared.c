@@ -2227,6 +2227,92 @@ state_collect_garbage__stale_record__released_and_dir_gone(void **state)
     assert_string_equal(r.err, "release net=bridge\ndir gone\n");
 }
 
+/* ---- the layer directory (step 08) ---- */
+
+static void
+make_file(const char *path)
+{
+    int fd = open(path, O_CREAT | O_WRONLY | O_CLOEXEC, 0644);
+
+    assert_true(fd >= 0);
+    close(fd);
+}
+
+/* rm -r: nested directories, a file, a link, and a directory of mode 000. */
+static void
+remove_tree__nested__all_gone(void **state)
+{
+    char top[PATH_MAX], path[PATH_MAX];
+
+    (void)state;
+    assert_int_equal(mkdir(in_tmp(top, "t"), 0755), 0);
+    assert_int_equal(mkdir(in_tmp(path, "t/a"), 0755), 0);
+    assert_int_equal(mkdir(in_tmp(path, "t/a/b"), 0755), 0);
+    make_file(in_tmp(path, "t/a/b/file"));
+    assert_int_equal(symlink("/", in_tmp(path, "t/link")), 0);
+    assert_int_equal(mkdir(in_tmp(path, "t/work"), 0), 0);
+    assert_int_equal(remove_tree(top), 0);
+    assert_false(exists(top));
+    assert_true(exists("/")); /* the link was not followed */
+}
+
+/* A missing path is already removed. */
+static void
+remove_tree__missing__succeeds(void **state)
+{
+    char path[PATH_MAX];
+
+    (void)state;
+    assert_int_equal(remove_tree(in_tmp(path, "none")), 0);
+}
+
+/*
+ * The sweep, with a record of this runtime's own: a layer no record
+ * names goes, a kept one and this runtime's own stay; at the runtime's
+ * exit its own goes too. A name in use is refused with EEXIST.
+ */
+static void
+sweep_layers_and_show(void *arg)
+{
+    static char dir[PATH_MAX];
+    char path[PATH_MAX], own[PATH_MAX];
+
+    (void)arg;
+    state_dir_in_tmp();
+    layer_dir = in_tmp(dir, "layers");
+    assert_int_equal(mkdir(layer_dir, 0711), 0);
+    assert_int_equal(mkdir(in_tmp(path, "layers/orphan"), 0700), 0);
+    make_file(in_tmp(path, "layers/orphan/f"));
+    assert_int_equal(mkdir(in_tmp(path, "layers/kept"), 0700), 0);
+    make_file(in_tmp(path, "layers/kept/keep"));
+    if (state_open_record(note_releases) == -1 ||
+        state_make_layer("mine", own, sizeof(own)) == -1)
+        fprintf(stderr, "%s\n", state_failed_call());
+    if (state_make_layer("kept", path, sizeof(path)) == -1)
+        fprintf(stderr, "kept: %s\n", strerrorname_np(errno));
+    state_unlock();
+    if (state_collect_garbage(note_releases) == -1)
+        fprintf(stderr, "%s\n", state_failed_call());
+    fprintf(stderr, "orphan %s, kept %s, mine %s\n",
+            exists(in_tmp(path, "layers/orphan")) ? "left" : "gone",
+            exists(in_tmp(path, "layers/kept")) ? "left" : "gone",
+            exists(own) ? "left" : "gone");
+    cleanup_run();
+    fprintf(stderr, "at exit: mine %s\n", exists(own) ? "left" : "gone");
+}
+
+static void
+state_sweep__layers__unclaimed_gone_kept_and_own_stay(void **state)
+{
+    struct child_result r;
+
+    (void)state;
+    run_in_child(sweep_layers_and_show, NULL, &r);
+    assert_exited(&r, 0);
+    assert_string_equal(r.err, "kept: EEXIST\norphan gone, kept left, mine "
+                               "left\nrelease net=-\nat exit: mine gone\n");
+}
+
 /*
  * The runtime's child dies during set-up (die() after cleanup_forget(),
  * as child() does first): the runtime's record stays until the runtime
@@ -3005,6 +3091,9 @@ main(void)
             state__child_dies_in_set_up__record_stays_until_the_runtime_exits),
         TEST_TMP(state_open_record__same_pid_in_another_namespace__both_kept),
         TEST_TMP(state_record_set__no_record_opened__fails),
+        TEST_TMP(remove_tree__nested__all_gone),
+        TEST_TMP(remove_tree__missing__succeeds),
+        TEST_TMP(state_sweep__layers__unclaimed_gone_kept_and_own_stay),
         TEST(state_get__key__value_up_to_the_newline),
         TEST(process_start_time__self__is_field_22_of_proc_stat),
         TEST(process_start_time__child__is_not_before_its_parent),

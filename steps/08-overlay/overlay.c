@@ -1,0 +1,421 @@
+/*
+ * overlay.c: files of its own, copied only when written, from step 08
+ * on.
+ *
+ * Up to step 07 every container shared one root filesystem, read-only.
+ * Now the image is a stack of read-only layers (--image A:B:C, A on top)
+ * that no container ever writes, and each container gets a layer of its
+ * own on top: an upper directory, and a work directory overlayfs needs
+ * beside it, in LAYER_DIR/NAME (/var/lib/boxstep by default: it must
+ * survive a reboot when kept). overlayfs merges them: a file is read
+ * from the highest layer that has it; the first write to an image file
+ * copies it up whole into the upper layer (copy-up); a deletion leaves a
+ * whiteout there (a character device 0/0) that hides the file below; a
+ * directory removed and made again is marked opaque, so that nothing
+ * below shows through it.
+ *
+ * Who mounts what, and where. An overlay mount cannot be idmapped
+ * (EINVAL), but its layers can: the runtime, host root, opens each image
+ * layer as a detached tree, idmaps it with the child's user namespace
+ * (so host root's files look owned by root inside, as in step 06), makes
+ * it read-only and attaches it at LAYER_DIR/NAME/lower/N in its private
+ * mount namespace. The child copies that namespace (step 06) and mounts
+ * the overlay itself, inside its user namespace: overlayfs takes its
+ * layers by path, in the mounter's own mount namespace, and only
+ * there. Mounted there, with "userxattr", overlayfs marks opaque
+ * directories with user.overlay.* extended attributes (trusted.* needs
+ * host root), and the files the container makes land in the upper layer
+ * owned by its mapped host ids. A layer kept by --keep was written under
+ * another container's range: the runtime idmaps it with a user namespace
+ * of its own that maps that range onto this container's. Without
+ * idmapped mounts (--no-idmap, or an image on 9p or NFS) the layers are
+ * the images' shifted copies; rootless, the image the user owns, as is.
+ *
+ * Man pages: overlayfs (Documentation/filesystems/overlayfs.rst),
+ * fsopen(2), fsconfig(2), fsmount(2), move_mount(2), open_tree(2),
+ * mount_setattr(2), user_namespaces(7), xattr(7).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "step.h"
+
+/*
+ * Where the layers live: BOXSTEP_LAYER_DIR (the tests' own), else
+ * /var/lib/boxstep for root, and for an ordinary user
+ * $XDG_DATA_HOME/boxstep or ~/.local/share/boxstep.
+ */
+static void
+choose_layer_dir(void)
+{
+    static char dir[PATH_MAX];
+    const char *env = getenv("BOXSTEP_LAYER_DIR");
+    const char *data = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+
+    if (env && env[0] != '/')
+        usage_error("BOXSTEP_LAYER_DIR=%s: not an absolute path", env);
+    if (env)
+        snprintf(dir, sizeof(dir), "%s", env);
+    else if (geteuid() == 0)
+        snprintf(dir, sizeof(dir), "/var/lib/boxstep");
+    else if (data && data[0] == '/')
+        snprintf(dir, sizeof(dir), "%s/boxstep", data);
+    else if (home && home[0] == '/')
+        snprintf(dir, sizeof(dir), "%s/.local/share/boxstep", home);
+    else
+        usage_error("an ordinary user's layers go in $XDG_DATA_HOME or "
+                    "$HOME: set one, or BOXSTEP_LAYER_DIR");
+    layer_dir = dir;
+}
+
+/* One layer of --image: a directory, its path made absolute. */
+static void
+parse_layer(const char *dir, struct image_layer *l)
+{
+    static const char hint[] = "build the default image with 'make rootfs', "
+                               "or give --image DIR[:DIR...]";
+    struct stat st;
+
+    if (stat(dir, &st) == -1)
+        die_hint(hint, "stat(\"%s\") for --image", dir);
+    if (!S_ISDIR(st.st_mode)) {
+        errno = ENOTDIR;
+        die_hint(hint, "stat(\"%s\") for --image", dir);
+    }
+    if (!realpath(dir, l->path))
+        die("realpath(\"%s\") for --image", dir);
+    l->kept = read_keep_record(l->path, l);
+}
+
+/*
+ * --image A:B:C, top layer first, as overlayfs's lowerdir lists them;
+ * --rootfs DIR is the same as --image DIR. The bottom layer is the base
+ * image: it is the rootfs the earlier steps' code attaches the volumes
+ * to, and their mount points must be in it.
+ */
+void
+parse_image(struct options *o)
+{
+    const char *spec = o->image ?: o->rootfs ?: default_rootfs();
+    char *copy = strdup(spec), *save = NULL;
+
+    if (o->image && o->rootfs)
+        usage_error("--image and --rootfs name the same thing: give one");
+    if (!copy)
+        die("strdup()");
+    for (char *dir = strtok_r(copy, ":", &save); dir;
+         dir = strtok_r(NULL, ":", &save)) {
+        if (o->layer_count == LAYER_MAX)
+            usage_error("--image %s: at most %d layers", spec, LAYER_MAX);
+        parse_layer(dir, &o->layers[o->layer_count++]);
+    }
+    free(copy);
+    if (o->layer_count == 0)
+        usage_error("--image %s: no layer", spec);
+    o->rootfs = o->layers[o->layer_count - 1].path;
+    choose_layer_dir();
+}
+
+/* The host id that root inside stands for, in map m. */
+unsigned long
+host_root(const struct id_map *m)
+{
+    for (size_t i = 0; i < m->len; i++)
+        if (m->ranges[i].inside == 0)
+            return m->ranges[i].outside;
+    return 0;
+}
+
+static void
+make_dir(const char *parent, const char *name, uid_t uid, gid_t gid)
+{
+    char path[PATH_MAX + 16];
+
+    snprintf(path, sizeof(path), "%s/%s", parent, name);
+    must(mkdir(path, 0755), "mkdir(\"%s\", 0755)", path);
+    /* chown(2): root inside must write its layer; rootless, it is ours. */
+    if (geteuid() == 0)
+        must(chown(path, uid, gid), "chown(\"%s\", %u, %u)", path,
+             (unsigned)uid, (unsigned)gid);
+}
+
+/*
+ * At the runtime's exit: the layers it attached are detached from its
+ * mount namespace (a mount point cannot be removed). The state module's
+ * sweep then removes the layer with the record, unless it is kept.
+ */
+static void
+leave_layer(void *arg)
+{
+    const struct container *c = arg;
+    char path[PATH_MAX + 32];
+
+    for (size_t i = 0; i < c->attached; i++) {
+        snprintf(path, sizeof(path), "%s/lower/%zu", c->layer, i);
+        /* umount2(2) */
+        if (trace_call(umount2(path, MNT_DETACH), "umount2(\"%s\", MNT_DETACH)",
+                       path) == -1)
+            warn("umount2(\"%s\", MNT_DETACH)", path);
+    }
+    if (c->opts->keep)
+        report_kept_layer(c);
+}
+
+/*
+ * Before clone(), under the state lock: the container's layer directory,
+ * LAYER_DIR/NAME, through the state module (which records it and sweeps
+ * it), and its upper, work and lower directories, owned by the host ids
+ * root inside stands for. overlayfs refuses an overlay as upper layer.
+ */
+void
+parent_make_layer(struct container *c)
+{
+    uid_t uid = host_root(&c->uid_map);
+    gid_t gid = host_root(&c->gid_map);
+    struct statfs fs;
+
+    if (state_make_layer(c->name, c->layer, sizeof(c->layer)) == -1)
+        die_hint(errno == EEXIST ? "a kept layer or a running container has "
+                                   "that name: --name another, or "
+                                   "--rm-layer NAME (--layers lists them)"
+                                 : NULL,
+                 "%s", state_failed_call());
+    if (cleanup_push(leave_layer, c, "the container's layer") == -1)
+        die("cleanup_push()");
+    /* statfs(2) */
+    if (statfs(c->layer, &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC) {
+        errno = EINVAL;
+        die_hint("give the layers a directory on ext4, xfs, btrfs or tmpfs: "
+                 "BOXSTEP_LAYER_DIR=DIR",
+                 "%s is on an overlay, which overlayfs refuses as an upper "
+                 "layer",
+                 layer_dir);
+    }
+    if (geteuid() == 0)
+        must(chown(c->layer, uid, gid), "chown(\"%s\", %u, %u)", c->layer,
+             (unsigned)uid, (unsigned)gid);
+    make_dir(c->layer, "upper", uid, gid);
+    make_dir(c->layer, "work", uid, gid);
+    if (c->opts->keep)
+        write_keep_record(c);
+    trace("layer: %s/upper, over %zu image layer%s", c->layer,
+          c->opts->layer_count, c->opts->layer_count > 1 ? "s" : "");
+}
+
+/*
+ * The tree a layer's mount is made from: the layer itself when it is
+ * idmapped; without idmapped mounts, an image's shifted copy, or a kept
+ * layer as it is, if it was written under this container's range.
+ */
+static void
+layer_source(const struct container *c, const struct image_layer *l, char *path,
+             size_t len)
+{
+    snprintf(path, len, "%s", l->path);
+    if (c->idmap)
+        return;
+    if (l->kept && l->uid != host_root(&c->uid_map)) {
+        errno = EOPNOTSUPP;
+        die_hint("a kept layer is idmapped onto a new range: leave "
+                 "--no-idmap out",
+                 "--image %s: written under host ids %lu on, and this "
+                 "container maps %lu on",
+                 l->path, l->uid, host_root(&c->uid_map));
+    }
+    if (l->kept)
+        return;
+    shifted_path(l->path, path, len);
+    if (access(path, F_OK) == -1)
+        die_hint("boxstep shifts only the rootfs it builds: "
+                 "tools/shift-rootfs.sh DIR makes a copy of your own",
+                 "access(\"%s\") for the shifted copy of %s", path, l->path);
+}
+
+/*
+ * After the maps are written: each image layer, opened (open_tree(2)),
+ * idmapped (mount_setattr(2)) with the child's user namespace, or a kept
+ * layer's own, made read-only, nosuid and nodev, and attached with
+ * move_mount(2) at LAYER_DIR/NAME/lower/N in the runtime's namespace,
+ * which the child copies: there it can name them to overlayfs.
+ */
+void
+parent_attach_layers(struct container *c)
+{
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_RDONLY |
+                                          MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV};
+    char source[PATH_MAX + 16], target[PATH_MAX + 32], ns_path[64];
+    int tree, userns;
+
+    if (c->opts->rootless)
+        return; /* the child names the user's own image */
+    snprintf(target, sizeof(target), "%s/lower", c->layer);
+    must(mkdir(target, 0755), "mkdir(\"%s\", 0755)", target);
+    snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/user", (int)c->pid);
+    for (size_t i = 0; i < c->opts->layer_count; i++) {
+        const struct image_layer *l = &c->opts->layers[i];
+
+        layer_source(c, l, source, sizeof(source));
+        snprintf(target, sizeof(target), "%s/lower/%zu", c->layer, i);
+        must(mkdir(target, 0755), "mkdir(\"%s\", 0755)", target);
+        tree = must(
+            open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
+            "open_tree(AT_FDCWD, \"%s\", OPEN_TREE_CLONE)", source);
+        attr.attr_set |= c->idmap ? MOUNT_ATTR_IDMAP : 0;
+        attr.propagation = MS_PRIVATE;
+        userns = !c->idmap ? -1
+                 : l->kept ? range_userns(c, l)
+                           : must(open(ns_path, O_RDONLY | O_CLOEXEC),
+                                  "open(\"%s\")", ns_path);
+        attr.userns_fd = userns;
+        must(mount_setattr(tree, "", AT_EMPTY_PATH, &attr, sizeof(attr)),
+             "mount_setattr(%d, \"\", AT_EMPTY_PATH, {MOUNT_ATTR_RDONLY|"
+             "MOUNT_ATTR_NOSUID|MOUNT_ATTR_NODEV%s})",
+             tree, c->idmap ? "|MOUNT_ATTR_IDMAP" : "");
+        must(move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH),
+             "move_mount(%d, \"\", AT_FDCWD, \"%s\", MOVE_MOUNT_F_EMPTY_PATH)",
+             tree, target);
+        c->attached = i + 1;
+        close(tree);
+        if (userns != -1)
+            close(userns);
+    }
+}
+
+/*
+ * lowerdir: the layers, top first, separated by ':': the runtime's
+ * attached copies, or (rootless) the user's own directories.
+ */
+static void
+lower_dirs(const struct container *c, char *text, size_t len)
+{
+    size_t n = 0;
+
+    text[0] = '\0';
+    for (size_t i = 0; i < c->opts->layer_count && n < len; i++) {
+        if (c->opts->rootless)
+            n += snprintf(text + n, len - n, "%s%s", i ? ":" : "",
+                          c->opts->layers[i].path);
+        else
+            n += snprintf(text + n, len - n, "%s%s/lower/%zu", i ? ":" : "",
+                          c->layer, i);
+    }
+}
+
+/*
+ * fsconfig(2) for one option of the overlay, or the command that makes
+ * it; overlayfs says why it refuses in the context's log, which read(2)
+ * gives, a message a line.
+ */
+static void
+overlay_option(int fs, unsigned int cmd, const char *key, const char *value)
+{
+    static const char *const cmds[] = {
+        [FSCONFIG_SET_FLAG] = "FSCONFIG_SET_FLAG",
+        [FSCONFIG_SET_STRING] = "FSCONFIG_SET_STRING",
+        [FSCONFIG_CMD_CREATE] = "FSCONFIG_CMD_CREATE"};
+    char call[PATH_MAX * LAYER_MAX], log[512] = "";
+    ssize_t n;
+
+    snprintf(call, sizeof(call), "fsconfig(%d, %s, %s%s%s, %s%s%s, 0)", fs,
+             cmds[cmd], key ? "\"" : "", key ? key : "NULL", key ? "\"" : "",
+             value ? "\"" : "", value ? value : "NULL", value ? "\"" : "");
+    if (trace_call(fsconfig(fs, cmd, key, value, 0), "%s", call) == 0)
+        return;
+    n = read(fs, log, sizeof(log) - 1);
+    log[n > 0 ? n - (log[n - 1] == '\n') : 0] = '\0';
+    die_hint(log[0] ? log : NULL, "%s", call);
+}
+
+/*
+ * The root mode's volumes: the runtime attached them on the image it
+ * attached (step 06), where the overlay would hide them. Each is copied
+ * (open_tree(2), recursive: its flags stay locked) before the overlay
+ * covers it, to be attached on the overlay after.
+ */
+static void
+copy_volumes(const struct container *c, int *copies)
+{
+    char path[PATH_MAX + 2];
+
+    for (size_t i = 0; i < c->opts->volume_specs.len; i++) {
+        copies[i] = -1;
+        if (c->volume_trees[i] == -1)
+            continue; /* rootless: setup_volumes() binds it */
+        snprintf(path, sizeof(path), ".%s", c->opts->volumes[i].container);
+        copies[i] =
+            must(open_tree(AT_FDCWD, path,
+                           OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE),
+                 "open_tree(AT_FDCWD, \"%s\", OPEN_TREE_CLONE|"
+                 "AT_RECURSIVE)",
+                 path);
+    }
+}
+
+static void
+attach_volume_copies(const struct container *c, const int *copies)
+{
+    char path[PATH_MAX + 2];
+
+    for (size_t i = 0; i < c->opts->volume_specs.len; i++) {
+        if (copies[i] == -1)
+            continue;
+        snprintf(path, sizeof(path), ".%s", c->opts->volumes[i].container);
+        must(move_mount(copies[i], "", AT_FDCWD, path, MOVE_MOUNT_F_EMPTY_PATH),
+             "move_mount(%d, \"\", AT_FDCWD, \"%s\", "
+             "MOVE_MOUNT_F_EMPTY_PATH)",
+             copies[i], path);
+        close(copies[i]);
+    }
+}
+
+/*
+ * The child, in its own mount namespace: the overlay, made with the new
+ * mount API, fsopen(2), fsconfig(2) and fsmount(2) (the classic way is
+ * one mount(2) with "lowerdir=A:B,upperdir=U,workdir=W,userxattr"; this
+ * one says why it refuses). It is attached over the image the runtime
+ * attached (or, rootless, over the image's path), and the child enters
+ * it: from here on, the container's root is the merged view.
+ */
+void
+setup_overlay(const struct container *c)
+{
+    char lower[LAYER_MAX * (PATH_MAX + 16)], dir[PATH_MAX + 16];
+    int copies[OPT_LIST_MAX], fs, mnt;
+
+    fs = must(fsopen("overlay", FSOPEN_CLOEXEC), "fsopen(\"overlay\")");
+    lower_dirs(c, lower, sizeof(lower));
+    overlay_option(fs, FSCONFIG_SET_STRING, "lowerdir", lower);
+    snprintf(dir, sizeof(dir), "%s/upper", c->layer);
+    overlay_option(fs, FSCONFIG_SET_STRING, "upperdir", dir);
+    snprintf(dir, sizeof(dir), "%s/work", c->layer);
+    overlay_option(fs, FSCONFIG_SET_STRING, "workdir", dir);
+    /* Opaque directories marked with user.overlay.*: a user namespace's. */
+    overlay_option(fs, FSCONFIG_SET_FLAG, "userxattr", NULL);
+    overlay_option(fs, FSCONFIG_CMD_CREATE, NULL, NULL);
+    mnt =
+        must(fsmount(fs, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV),
+             "fsmount(%d, FSMOUNT_CLOEXEC, MOUNT_ATTR_NOSUID|"
+             "MOUNT_ATTR_NODEV)",
+             fs);
+    copy_volumes(c, copies);
+    must(move_mount(mnt, "", AT_FDCWD,
+                    c->rootfs_tree != -1 ? "." : c->opts->rootfs,
+                    MOVE_MOUNT_F_EMPTY_PATH),
+         "move_mount(%d, \"\", AT_FDCWD, \"%s\", MOVE_MOUNT_F_EMPTY_PATH)", mnt,
+         c->rootfs_tree != -1 ? "." : c->opts->rootfs);
+    must(fchdir(mnt), "fchdir(%d)", mnt);
+    attach_volume_copies(c, copies);
+    close(mnt);
+    close(fs);
+}
