@@ -805,6 +805,21 @@ missing) row FAIL overlayfs 08+ "missing" "a kernel with CONFIG_OVERLAY_FS" ;;
 unknown) row WARN overlayfs 08+ "unknown (no kernel config, not in /proc/filesystems)" ;;
 *) row OK overlayfs 08+ "$state" ;;
 esac
+# Step 08 keeps each container's layer in the layer directory
+# (BOXSTEP_LAYER_DIR, else /var/lib/boxstep as root, $XDG_DATA_HOME/boxstep
+# or ~/.local/share/boxstep as a user), whose filesystem must take an
+# upper layer: overlayfs refuses an overlay there (the step exits 125).
+if [ "$(id -u)" = 0 ]; then layers=${BOXSTEP_LAYER_DIR:-/var/lib/boxstep}
+else layers=${BOXSTEP_LAYER_DIR:-${XDG_DATA_HOME:-$HOME/.local/share}/boxstep}; fi
+lpath=$layers
+while [ ! -d "$lpath" ] && [ "$lpath" != / ]; do lpath=$(dirname "$lpath"); done
+ltype=$(stat -f -c %T "$lpath" 2>/dev/null)
+case $ltype in
+overlayfs) row FAIL "layer directory" 08+ "$layers is on an overlay" \
+    "BOXSTEP_LAYER_DIR=DIR on ext4, xfs, btrfs or tmpfs" ;;
+"") row WARN "layer directory" 08+ "$layers: its filesystem is unknown" ;;
+*) row OK "layer directory" 08+ "$layers, on $ltype: an upper layer can live there" ;;
+esac
 kstate VETH veth
 case $state in
 missing) row FAIL veth 05+ "missing" "a kernel with CONFIG_VETH" ;;

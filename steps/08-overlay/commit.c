@@ -163,16 +163,18 @@ static void
 print_kept_layer(const char *name, const char *path, void *arg)
 {
     char record[PATH_MAX + 16], text[256] = "";
+    size_t n = 0;
     FILE *f;
 
     (void)arg;
     snprintf(record, sizeof(record), "%s/keep", path);
     if ((f = fopen(record, "re"))) {
-        if (!fgets(text, sizeof(text), f))
-            text[0] = '\0';
+        n = fread(text, 1, sizeof(text) - 1, f);
         fclose(f);
     }
-    text[strcspn(text, "\n")] = '\0';
+    text[n] = '\0';
+    for (char *nl = strchr(text, '\n'); nl; nl = strchr(nl, '\n'))
+        *nl = nl[1] ? ' ' : '\0';
     printf("%s\t%s/upper\t%s\n", name, path, text);
 }
 

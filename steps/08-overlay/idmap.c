@@ -30,7 +30,7 @@
 #include "step.h"
 
 /* The shifted copy of a root filesystem: DIR-shifted, next to DIR. */
-void
+static void
 shifted_path(const char *rootfs, char *path, size_t len)
 {
     size_t n = strlen(rootfs);
@@ -38,6 +38,13 @@ shifted_path(const char *rootfs, char *path, size_t len)
     while (n > 1 && rootfs[n - 1] == '/')
         n--;
     snprintf(path, len, "%.*s-shifted", (int)n, rootfs);
+}
+
+/* 08: each image layer's shifted copy, for overlay.c (--no-idmap). */
+void
+layer_shifted_path(const char *layer, char *path, size_t len)
+{
+    shifted_path(layer, path, len);
 }
 
 /*

@@ -235,7 +235,7 @@ layer_source(const struct container *c, const struct image_layer *l, char *path,
     }
     if (l->kept)
         return;
-    shifted_path(l->path, path, len);
+    layer_shifted_path(l->path, path, len);
     if (access(path, F_OK) == -1)
         die_hint("boxstep shifts only the rootfs it builds: "
                  "tools/shift-rootfs.sh DIR makes a copy of your own",

@@ -220,7 +220,7 @@ void parent_attach_trees(const struct container *c);
 void setup_mount_namespace(const struct container *c);
 void setup_root_copy(void);
 void setup_root_readonly(const struct container *c);
-void shifted_path(const char *rootfs, char *path, size_t len);
+void layer_shifted_path(const char *layer, char *path, size_t len);
 
 /* rootless.c (06): an ordinary user's container. */
 void parse_rootfs_access(const char *rootfs);
