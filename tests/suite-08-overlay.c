@@ -176,11 +176,13 @@ box(const char *step, const char *image, char *const args[])
     size_t n = 0;
 
     argv[n++] = STEP;
-    argv[n++] = "--net";
-    argv[n++] = "none";
+    if (atoi(step) >= 5) {
+        argv[n++] = "--net";
+        argv[n++] = "none";
+    }
     if (no_idmap && atoi(step) >= 6)
         argv[n++] = "--no-idmap";
-    if (image) {
+    if (image && atoi(step) >= 4) {
         argv[n++] = atoi(step) >= 8 ? "--image" : "--rootfs";
         argv[n++] = (char *)image;
     }
@@ -209,15 +211,20 @@ said_ok(const struct proc *p)
  * A file written, one changed, one deleted and a directory removed and
  * made again inside: the container sees its changes, and the image is
  * byte for byte what it was. 07 refuses the writes (read-only root); 05
- * makes them in the image (image_copy).
+ * makes them in the image (image_copy); 00-03 have the host's root, where
+ * the check writes nothing and counts a leak.
  */
 static bool
 image_unchanged(const char *step)
 {
-    const char *image = make_image("image");
-    unsigned long long before = image_sum(image), after;
+    const char *image;
+    unsigned long long before, after;
     struct proc p;
 
+    if (atoi(step) < 4)
+        return false; /* the host's root: the writes would reach it */
+    image = make_image("image");
+    before = image_sum(image);
     run(&p, BOX(image, "/bin/sh", "-c", CHANGES));
     after = image_sum(image);
     remove_image(image);
@@ -230,17 +237,22 @@ image_unchanged(const char *step)
  * Two containers on one image at the same time: neither sees the
  * other's writes. The first writes and waits on its stdin; the second
  * looks for that file, then writes its own, which the first looks for.
- * 07: nothing can be written (not isolated: no root of its own to write).
+ * 07: nothing can be written (not isolated: no root of its own to write);
+ * 00-03, the host's root: not run, a leak.
  */
 static bool
 writes_private(const char *step)
 {
-    const char *image = make_image("shared-image");
     struct run_opts keep = {.keep_stdin = true};
+    const char *image, *line, *seen;
     struct proc a, b;
-    const char *line, *seen;
     bool isolated;
 
+    if (atoi(step) < 4)
+        return false; /* the host's root: the writes would reach it */
+    /* A first container that has exited must not end the check. */
+    signal(SIGPIPE, SIG_IGN);
+    image = make_image("shared-image");
     if (spawn(&a, &keep,
               BOX(image, "/bin/sh", "-c",
                   "(echo a > /data/a) 2>/dev/null && echo written || "

@@ -18,14 +18,15 @@
 #                              not what the suites expect: a suite fails
 #   error, skipped             the check failed; this machine cannot run it
 #
-# The picture is one row per suite, not per property: the properties of a
-# suite are listed small in its first cell (twins such as NAME_no_idmap
-# counted on a last line), and each step's cell says what their checks
-# saw, "held" or "leak" when they all agree, else a count of each, smaller.
-# A row per property would not fit a page (tools/pictures.sh allows
-# 1000 px; 34 properties need more), and the staircase, a suite's row
-# turning from leak to held at its own step, is what the picture is for;
-# the table in the tutorial has every cell. Held is blue, leak grey, a
+# The picture is one row per suite, not per property: the properties of
+# each suite are listed under the table (twins such as NAME_no_idmap
+# counted on a last line; in each row's first cell they made nine step
+# columns too wide for a page), and each step's cell says what their
+# checks saw, "held" or "leak" when they all agree, else a count of each,
+# smaller. A row per property would not fit a page (tools/pictures.sh
+# allows 1000 px; 34 properties need more), and the staircase, a suite's
+# row turning from leak to held at its own step, is what the picture is
+# for; the table in the tutorial has every cell. Held is blue, leak grey, a
 # verdict by design pale orange, a contradiction or an error red, a skip
 # yellow; each suite's own step has a thick border. Exit 1 on a malformed
 # line, with its number; 2 on a usage error.
@@ -98,7 +99,7 @@ awk -F '\t' -v file="$1" -v prog="$prog" "$(cat "$(dirname "$0")/picture.awk")"'
     # The properties of row r, a few a line, in the mono font. A twin,
     # NAME_SUFFIX beside NAME, is not listed when two or more share
     # SUFFIX (the _no_idmap twins of 06-user): a last line counts them.
-    function name_lines(r,   n, w, i, j, s, twin, nsuf, suf, nsufs, line, out) {
+    function name_lines(r, width,   n, w, i, j, s, twin, nsuf, suf, nsufs, line, out) {
         n = split(names[r], w, " ")
         for (i = 1; i <= n; i++)
             for (j = 1; j <= n; j++)
@@ -114,7 +115,7 @@ awk -F '\t' -v file="$1" -v prog="$prog" "$(cat "$(dirname "$0")/picture.awk")"'
         for (i = 1; i <= n; i++) {
             if ((i in twin) && nsuf[twin[i]] >= 2)
                 continue
-            if (line != "" && length(line) + 1 + length(w[i]) > 22) {
+            if (line != "" && length(line) + 1 + length(w[i]) > width) {
                 out = out line "<BR ALIGN=\"LEFT\"/>"
                 line = ""
             }
@@ -168,18 +169,22 @@ awk -F '\t' -v file="$1" -v prog="$prog" "$(cat "$(dirname "$0")/picture.awk")"'
         print "    graph [fontname=\"DejaVu Sans,Verdana,sans-serif\", pad=\"0.2\"];"
         print "    node [shape=plaintext, fontname=\"DejaVu Sans,Verdana,sans-serif\", fontsize=14];"
         print "    matrix [label=<"
-        print "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"2\" CELLPADDING=\"3\" COLOR=\"#666666\">"
+        print "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"1\" CELLPADDING=\"2\" COLOR=\"#666666\">"
         head = "<TR>" cell("BORDER=\"0\" ALIGN=\"LEFT\" VALIGN=\"BOTTOM\"", "<B>suite</B>, properties")
         for (i = 5; i <= nf; i++)
             head = head cell("BORDER=\"0\" VALIGN=\"BOTTOM\"", "<B>" substr(step[i], 1, 2) "</B><BR/>" small esc(substr(step[i], 4)) "</FONT>")
         print "<TR>" cell("COLSPAN=\"" (nf - 3) "\" BORDER=\"0\"", "<B>The isolation matrix</B>: what each suite" "\047" "s checks saw on each step") "</TR>"
         print head "</TR>"
         for (r = 1; r <= nrows; r++) {
-            line = "<TR>" cell("ALIGN=\"LEFT\" BALIGN=\"LEFT\"", "<B>" esc(suite[r]) "</B>" small ", " nprops[r] "</FONT><BR/>" mono name_lines(r) "</FONT>")
+            line = "<TR>" cell("ALIGN=\"LEFT\"", "<B>" esc(suite[r]) "</B>" small ", " nprops[r] "</FONT>")
             for (i = 5; i <= nf; i++)
                 line = line verdict_cell(r, i)
             print line "</TR>"
         }
+        # The properties, under the table: a row of the table each would
+        # make it too wide and too high for a page once there are nine steps.
+        for (r = 1; r <= nrows; r++)
+            print "<TR>" cell("COLSPAN=\"" (nf - 3) "\" BORDER=\"0\" ALIGN=\"LEFT\" BALIGN=\"LEFT\"", small "<B>" esc(suite[r]) ": </B></FONT>" mono name_lines(r, 64) "</FONT>") "</TR>"
         key = "COLSPAN=\"" (nf - 4) "\" BORDER=\"0\" ALIGN=\"LEFT\" BALIGN=\"LEFT\""
         print "<TR>" cell("BORDER=\"0\" ALIGN=\"LEFT\" VALIGN=\"TOP\"", small "key:</FONT>") \
             cell(key, small "blue: held; grey: leak, the layer is missing<BR/>" \
