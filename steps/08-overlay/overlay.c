@@ -151,23 +151,21 @@ make_dir(const char *parent, const char *name, uid_t uid, gid_t gid)
 }
 
 /*
- * At the runtime's exit: the layers it attached are detached from its
- * mount namespace (a mount point cannot be removed). The state module's
- * sweep then removes the layer with the record, unless it is kept.
+ * At the runtime's exit: it goes back to the mount namespace it came
+ * from, setns(2), and its private one goes, with every tree it attached
+ * there (a mount point cannot be removed, and the layers are attached in
+ * LAYER_DIR/NAME/lower). The state module's sweep then removes the layer
+ * with the record, unless it is kept.
  */
 static void
 leave_layer(void *arg)
 {
-    const struct container *c = arg;
-    char path[PATH_MAX + 32];
+    struct container *c = arg;
 
-    for (size_t i = 0; i < c->attached; i++) {
-        snprintf(path, sizeof(path), "%s/lower/%zu", c->layer, i);
-        /* umount2(2) */
-        if (trace_call(umount2(path, MNT_DETACH), "umount2(\"%s\", MNT_DETACH)",
-                       path) == -1)
-            warn("umount2(\"%s\", MNT_DETACH)", path);
-    }
+    if (c->host_mount_ns != -1 &&
+        trace_call(setns(c->host_mount_ns, CLONE_NEWNS),
+                   "setns(%d, CLONE_NEWNS)", c->host_mount_ns) == -1)
+        warn("setns(%d, CLONE_NEWNS)", c->host_mount_ns);
     if (c->opts->keep)
         report_kept_layer(c);
 }
@@ -191,6 +189,11 @@ parent_make_layer(struct container *c)
                                    "--rm-layer NAME (--layers lists them)"
                                  : NULL,
                  "%s", state_failed_call());
+    /* open(2): root's runtime leaves it for a private one (idmap.c). */
+    c->host_mount_ns =
+        geteuid() == 0 ? must(open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
+                              "open(\"/proc/self/ns/mnt\")")
+                       : -1;
     if (cleanup_push(leave_layer, c, "the container's layer") == -1)
         die("cleanup_push()");
     /* statfs(2) */
@@ -285,7 +288,6 @@ parent_attach_layers(struct container *c)
         must(move_mount(tree, "", AT_FDCWD, target, MOVE_MOUNT_F_EMPTY_PATH),
              "move_mount(%d, \"\", AT_FDCWD, \"%s\", MOVE_MOUNT_F_EMPTY_PATH)",
              tree, target);
-        c->attached = i + 1;
         close(tree);
         if (userns != -1)
             close(userns);

@@ -166,7 +166,7 @@ struct container {
     struct cgroup_v1_hierarchy v1[CGROUP_V1_MAX]; /* 07: v1: where it is */
     size_t v1_count;
     char layer[PATH_MAX]; /* 08: its layer directory, LAYER_DIR/NAME */
-    size_t attached; /* 08: image layers attached below it */
+    int host_mount_ns; /* 08: the runtime's first mount namespace, or -1 */
 };
 
 /* process.c (00): the child process, signals, waiting, exit status. */
