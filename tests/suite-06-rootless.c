@@ -809,6 +809,36 @@ delegated_cgroup(const char *step)
     rmdir(deleg);
 }
 
+/*
+ * 08, rootless: the image is the user's own (a copy here, as 'make
+ * rootfs' in a clone of their own makes one), and the container writes
+ * into a layer of its own, in the uid's BOXSTEP_LAYER_DIR: the image is
+ * as it was after, and no layer is left.
+ */
+static void
+overlay_own_image(const char *step)
+{
+    char owner[32];
+    struct proc p;
+
+    rootless_enter(step);
+    snprintf(owner, sizeof(owner), "%u:%u", (unsigned)rl_uid, (unsigned)rl_gid);
+    if (run(&p, ARGV("/bin/cp", "-a", STAGE "/rootfs/.", STAGE "/own")) ||
+        run(&p, ARGV("/bin/chown", "-R", owner, STAGE "/own")))
+        fail_check("cannot make the uid's own image: %s", p.err);
+    expect_output(NULL,
+                  ARGV("--image", STAGE "/own", "/bin/sh", "-c",
+                       "echo x > /new && rm /etc/hostname && cat /new && "
+                       "echo ok"),
+                  "x\nok");
+    if (exists(STAGE "/own/new") || !exists(STAGE "/own/etc/hostname"))
+        fail_check("the rootless container changed its image");
+    if (rmdir(STAGE "/layers") == -1)
+        fail_check("a layer is left in %s: %s", STAGE "/layers",
+                   strerror(errno));
+    expect_no_state("after the run");
+}
+
 int
 main(void)
 {
@@ -824,6 +854,8 @@ main(void)
          NULL},
         {"rootless_state", "06", "in_xdg_runtime_dir", state_in_xdg, NULL},
         {"rootless_gc", "06", "removes_own_stale_records", gc_own_state, NULL},
+        {"rootless_overlay", "08", "writes_its_own_layer", overlay_own_image,
+         NULL},
         {"rootless_cgroup", "07", "none_and_said", no_cgroup, NULL},
         {"rootless_cgroup", "07", "in_delegated_subtree", delegated_cgroup,
          NULL},
