@@ -27,7 +27,7 @@
  * host root), and the files the container makes land in the upper layer
  * owned by its mapped host ids. A layer kept by --keep was written under
  * another container's range: the runtime idmaps it with a user namespace
- * of its own that maps that range onto this container's. Without
+ * of its own that maps that range onto this container's (commit.c). Without
  * idmapped mounts (--no-idmap, or an image on 9p or NFS) the layers are
  * the images' shifted copies; rootless, the image the user owns, as is.
  *
@@ -39,14 +39,12 @@
 #include <fcntl.h>
 #include <linux/magic.h>
 #include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statfs.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include "step.h"
