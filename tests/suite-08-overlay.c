@@ -444,6 +444,47 @@ keep_commits(const char *step)
 NO_IDMAP_BEHAVIOUR(upper_holds_changes)
 NO_IDMAP_BEHAVIOUR(keep_commits)
 
+/*
+ * An image build/image-import made (chapter 10): --image STORE/images/NAME
+ * stacks its layers, top first, with the importer's whiteout and opaque
+ * directory; its environment goes before --env, and its cmd stands for a
+ * missing COMMAND. The example image has no shell: it is stacked on the
+ * test's image. The store is the sandbox's (BOXSTEP_IMAGE_DIR).
+ */
+static void
+store_image_runs(const char *step)
+{
+    const char *base = make_image("base");
+    char example[PATH_MAX], source[PATH_MAX + 8], stacked[PATH_MAX * 2];
+    char importer[PATH_MAX];
+    struct run_opts keep = {.keep_stdin = true};
+    struct proc p;
+
+    snprintf(example, sizeof(example), "%s/ex", getenv("TMPDIR"));
+    snprintf(source, sizeof(source), "oci:%s:v1", example);
+    snprintf(importer, sizeof(importer), "%s/image-import", build_dir());
+    run_tool(ARGV("/bin/sh", "tools/image-example.sh", example));
+    run_tool(ARGV(importer, source));
+    snprintf(stacked, sizeof(stacked), "%s/images/ex-v1:%s",
+             getenv("BOXSTEP_IMAGE_DIR"), base);
+    run(&p, BOX(stacked, "/bin/sh", "-c",
+                "cat /etc/a /etc/c; test -e /etc/b || echo b-gone; ls /data; "
+                "echo $GREETING"));
+    if (p.status != 0 || strcmp(p.out, "from the lower layer\nadded by the "
+                                       "upper layer\nb-gone\nz\nhello\n"))
+        fail_check("a container on the imported image said (%d):\n%s%s",
+                   p.status, p.out, p.err);
+    if (spawn(&p, &keep, BOX(stacked, NULL)) == -1 ||
+        write(p.in_fd, "echo cmd $GREETING\n", 19) != 19)
+        fail_check("cannot run the image's cmd");
+    close(p.in_fd);
+    if (finish(&p, 10000) != 0 || strcmp(p.out, "cmd hello\n"))
+        fail_check("the image's cmd did not run as COMMAND (%d): %s%s",
+                   p.status, p.out, p.err);
+    remove_image(base);
+    run_tool(ARGV("/bin/rm", "-rf", example, getenv("BOXSTEP_IMAGE_DIR")));
+}
+
 /* Microseconds one run of argv takes, start to exit. */
 static long
 time_run(char *const argv[])
@@ -630,6 +671,7 @@ main(void)
          upper_holds_changes_no_idmap, NULL},
         {"keep", "08", "commits_a_layer", keep_commits, NULL},
         {"keep_no_idmap", "08", "commits_a_layer", keep_commits_no_idmap, NULL},
+        {"store_image", "08", "runs_an_imported_image", store_image_runs, NULL},
         {"start", "08", "does_not_copy_the_image", start_does_not_copy, NULL},
         {"killed_runtime", "08", "layer_swept", killed_runtime_swept, NULL},
         {"layer_errors", "08", "exit_125", layer_errors, NULL},

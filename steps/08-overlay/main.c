@@ -134,6 +134,7 @@ parse_args(struct options *o, int argc, char *argv[])
             usage_error("--env %s: not NAME=VALUE", o->env.items[i]);
     trace_enabled = o->verbose;
     o->command = first < argc ? argv + first : default_command;
+    o->command_given = first < argc; /* 08: else an image's cmd */
     parse_image(o); /* 08: --image, its base is the rootfs */
     if (!o->rootfs) /* 04 */
         o->rootfs = default_rootfs();

@@ -97,8 +97,79 @@ parse_layer(const char *dir, struct image_layer *l)
 }
 
 /*
- * --image A:B:C, top layer first, as overlayfs's lowerdir lists them;
- * --rootfs DIR is the same as --image DIR. The bottom layer is the base
+ * An image's config, from the store (below): its environment goes before
+ * the --env the user gave (the later wins), its entrypoint before COMMAND,
+ * and its cmd stands for COMMAND when none is given, as docker run does.
+ */
+static void
+read_store_config(const char *dir, struct options *o)
+{
+    static char *command[OPT_LIST_MAX + 1];
+    const char *env[OPT_LIST_MAX], *cmd[OPT_LIST_MAX];
+    size_t n_env = 0, n_cmd = 0, n = 0;
+    char path[PATH_MAX + 16], *line = NULL;
+    size_t size = 0;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/config", dir);
+    if (!(f = fopen(path, "re")))
+        return;
+    while (getline(&line, &size, f) > 0) {
+        line[strcspn(line, "\n")] = '\0';
+        if (strncmp(line, "env=", 4) == 0 && n_env < OPT_LIST_MAX)
+            env[n_env++] = strdup(line + 4);
+        else if (strncmp(line, "entrypoint=", 11) == 0 && n < OPT_LIST_MAX)
+            command[n++] = strdup(line + 11);
+        else if (strncmp(line, "cmd=", 4) == 0 && n_cmd < OPT_LIST_MAX)
+            cmd[n_cmd++] = strdup(line + 4);
+    }
+    free(line);
+    fclose(f);
+    for (size_t i = 0; i < o->env.len && n_env < OPT_LIST_MAX; i++)
+        env[n_env++] = o->env.items[i];
+    memcpy(o->env.items, env, n_env * sizeof(env[0]));
+    o->env.len = n_env;
+    for (size_t i = 0; o->command_given && o->command[i] && n < OPT_LIST_MAX;
+         i++)
+        command[n++] = o->command[i];
+    for (size_t i = 0; !o->command_given && i < n_cmd && n < OPT_LIST_MAX; i++)
+        command[n++] = (char *)cmd[i];
+    command[n] = NULL;
+    if (n)
+        o->command = command;
+}
+
+/*
+ * An image that build/image-import made (chapter 10) is a directory of
+ * the store with a file "layers": its layer directories, top first, one
+ * a line; and "config". false for a plain root filesystem.
+ */
+static bool
+read_store_image(const char *dir, struct options *o)
+{
+    char path[PATH_MAX + 16], line[PATH_MAX + 2];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/layers", dir);
+    if (!(f = fopen(path, "re")))
+        return false;
+    while (fgets(line, sizeof(line), f)) {
+        line[strcspn(line, "\n")] = '\0';
+        if (!line[0])
+            continue;
+        if (o->layer_count == LAYER_MAX)
+            usage_error("--image %s: more than %d layers", dir, LAYER_MAX);
+        parse_layer(line, &o->layers[o->layer_count++]);
+    }
+    fclose(f);
+    read_store_config(dir, o);
+    return true;
+}
+
+/*
+ * --image A:B:C, top layer first, as overlayfs's lowerdir lists them,
+ * each a directory or an image of the store; --rootfs DIR is the same as
+ * --image DIR. The bottom layer is the base
  * image: it is the rootfs the earlier steps' code attaches the volumes
  * to, and their mount points must be in it.
  */
@@ -114,6 +185,8 @@ parse_image(struct options *o)
         die("strdup()");
     for (char *dir = strtok_r(copy, ":", &save); dir;
          dir = strtok_r(NULL, ":", &save)) {
+        if (read_store_image(dir, o))
+            continue;
         if (o->layer_count == LAYER_MAX)
             usage_error("--image %s: at most %d layers", spec, LAYER_MAX);
         parse_layer(dir, &o->layers[o->layer_count++]);
@@ -380,6 +453,22 @@ attach_volume_copies(const struct container *c, const int *copies)
 }
 
 /*
+ * An imported image may lack the directories the container's own
+ * filesystems are mounted on: they are made in the container's layer
+ * (mkdir(2)), which the image never sees.
+ */
+static void
+make_mount_points(void)
+{
+    static const char *const dirs[] = {"proc", "sys", "dev", "tmp"};
+
+    for (size_t i = 0; i < ARRAY_SIZE(dirs); i++)
+        if (mkdir(dirs[i], strcmp(dirs[i], "tmp") ? 0755 : 01777) == -1 &&
+            errno != EEXIST)
+            die("mkdir(\"%s\")", dirs[i]);
+}
+
+/*
  * The child, in its own mount namespace: the overlay, made with the new
  * mount API, fsopen(2), fsconfig(2) and fsmount(2) (the classic way is
  * one mount(2) with "lowerdir=A:B,upperdir=U,workdir=W,userxattr"; this
@@ -415,6 +504,7 @@ setup_overlay(const struct container *c)
          "move_mount(%d, \"\", AT_FDCWD, \"%s\", MOVE_MOUNT_F_EMPTY_PATH)", mnt,
          c->rootfs_tree != -1 ? "." : c->opts->rootfs);
     must(fchdir(mnt), "fchdir(%d)", mnt);
+    make_mount_points();
     attach_volume_copies(c, copies);
     close(mnt);
     close(fs);

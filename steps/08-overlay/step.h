@@ -51,7 +51,7 @@ struct id_map {
 #define SHIFTED_BASE POOL_BASE
 
 /* The layers of an image, at most (08). */
-#define LAYER_MAX 8
+#define LAYER_MAX 32
 
 /* A layer of the image: --image (08). */
 struct image_layer {
@@ -138,6 +138,7 @@ struct options {
     const char *thaw; /* 07: --thaw NAME */
     const char *usage; /* 07: --usage NAME */
     const char *image; /* 08: --image, as given */
+    bool command_given; /* 08: COMMAND given: an image's cmd is not used */
     struct image_layer layers[LAYER_MAX]; /* 08: parsed, top first */
     size_t layer_count;
     bool keep; /* 08: --keep */
