@@ -78,7 +78,7 @@ choose_layer_dir(void)
 }
 
 /* One layer of --image: a directory, its path made absolute. */
-static void
+void
 parse_layer(const char *dir, struct image_layer *l)
 {
     static const char hint[] = "build the default image with 'make rootfs', "
@@ -94,76 +94,6 @@ parse_layer(const char *dir, struct image_layer *l)
     if (!realpath(dir, l->path))
         die("realpath(\"%s\") for --image", dir);
     l->kept = read_keep_record(l->path, l);
-}
-
-/*
- * An image's config, from the store (below): its environment goes before
- * the --env the user gave (the later wins), its entrypoint before COMMAND,
- * and its cmd stands for COMMAND when none is given, as docker run does.
- */
-static void
-read_store_config(const char *dir, struct options *o)
-{
-    static char *command[OPT_LIST_MAX + 1];
-    const char *env[OPT_LIST_MAX], *cmd[OPT_LIST_MAX];
-    size_t n_env = 0, n_cmd = 0, n = 0;
-    char path[PATH_MAX + 16], *line = NULL;
-    size_t size = 0;
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/config", dir);
-    if (!(f = fopen(path, "re")))
-        return;
-    while (getline(&line, &size, f) > 0) {
-        line[strcspn(line, "\n")] = '\0';
-        if (strncmp(line, "env=", 4) == 0 && n_env < OPT_LIST_MAX)
-            env[n_env++] = strdup(line + 4);
-        else if (strncmp(line, "entrypoint=", 11) == 0 && n < OPT_LIST_MAX)
-            command[n++] = strdup(line + 11);
-        else if (strncmp(line, "cmd=", 4) == 0 && n_cmd < OPT_LIST_MAX)
-            cmd[n_cmd++] = strdup(line + 4);
-    }
-    free(line);
-    fclose(f);
-    for (size_t i = 0; i < o->env.len && n_env < OPT_LIST_MAX; i++)
-        env[n_env++] = o->env.items[i];
-    memcpy(o->env.items, env, n_env * sizeof(env[0]));
-    o->env.len = n_env;
-    for (size_t i = 0; o->command_given && o->command[i] && n < OPT_LIST_MAX;
-         i++)
-        command[n++] = o->command[i];
-    for (size_t i = 0; !o->command_given && i < n_cmd && n < OPT_LIST_MAX; i++)
-        command[n++] = (char *)cmd[i];
-    command[n] = NULL;
-    if (n)
-        o->command = command;
-}
-
-/*
- * An image that build/image-import made (chapter 10) is a directory of
- * the store with a file "layers": its layer directories, top first, one
- * a line; and "config". false for a plain root filesystem.
- */
-static bool
-read_store_image(const char *dir, struct options *o)
-{
-    char path[PATH_MAX + 16], line[PATH_MAX + 2];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/layers", dir);
-    if (!(f = fopen(path, "re")))
-        return false;
-    while (fgets(line, sizeof(line), f)) {
-        line[strcspn(line, "\n")] = '\0';
-        if (!line[0])
-            continue;
-        if (o->layer_count == LAYER_MAX)
-            usage_error("--image %s: more than %d layers", dir, LAYER_MAX);
-        parse_layer(line, &o->layers[o->layer_count++]);
-    }
-    fclose(f);
-    read_store_config(dir, o);
-    return true;
 }
 
 /*

@@ -283,6 +283,7 @@ void setup_cgroup_v1_mounts(const struct container *c);
 
 /* overlay.c (08): files of its own, copied only when written. */
 void parse_image(struct options *o);
+void parse_layer(const char *dir, struct image_layer *l);
 void parent_make_layer(struct container *c);
 void parent_attach_layers(struct container *c);
 void setup_overlay(const struct container *c);
@@ -290,6 +291,7 @@ unsigned long host_root(const struct id_map *m);
 
 /* commit.c (08): a kept layer, stacked on an image: a commit. */
 bool read_keep_record(const char *layer, struct image_layer *l);
+bool read_store_image(const char *dir, struct options *o);
 void write_keep_record(const struct container *c);
 void report_kept_layer(const struct container *c);
 int range_userns(const struct container *c, const struct image_layer *l);
