@@ -204,7 +204,7 @@ read_store_config(const char *dir, struct options *o)
 }
 
 /*
- * An image that build/image-import made (chapter 10) is a directory of
+ * An image that build/image-import made (chapter 11) is a directory of
  * the store with a file "layers": its layer directories, top first, one
  * a line; and "config". false for a plain root filesystem.
  */
