@@ -359,9 +359,11 @@ cgroup_delegated(char *rel, size_t len)
     while (own[0]) {
         char *slash = strrchr(own, '/');
 
-        snprintf(dir, sizeof(dir), "%s/%s", root, own);
-        snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir);
-        if (stat(dir, &st) == -1 || st.st_uid != geteuid() ||
+        if (snprintf(dir, sizeof(dir), "%s/%s", root, own) >=
+                (int)sizeof(dir) ||
+            snprintf(procs, sizeof(procs), "%s/cgroup.procs", dir) >=
+                (int)sizeof(procs) ||
+            stat(dir, &st) == -1 || st.st_uid != geteuid() ||
             access(procs, W_OK) == -1)
             break;
         found = snprintf(rel, len, "%s", own) < (int)len;
@@ -402,6 +404,7 @@ parent_make_cgroup(struct container *c)
 {
     const struct options *o = c->opts;
     char delegated[PATH_MAX] = "";
+    int len;
 
     choose_cgroup_name(c);
     if (!o->rootless)
@@ -413,11 +416,16 @@ parent_make_cgroup(struct container *c)
         return;
     }
     if (delegated[0])
-        snprintf(c->cgroup, sizeof(c->cgroup),
-                 "%s/" CGROUP_DEFAULT_PARENT "/%s", delegated, c->name);
+        len = snprintf(c->cgroup, sizeof(c->cgroup),
+                       "%s/" CGROUP_DEFAULT_PARENT "/%s", delegated, c->name);
     else
-        snprintf(c->cgroup, sizeof(c->cgroup), "%s/%s", cgroup_parent(),
-                 c->name);
+        len = snprintf(c->cgroup, sizeof(c->cgroup), "%s/%s", cgroup_parent(),
+                       c->name);
+    if (len >= (int)sizeof(c->cgroup)) {
+        errno = ENAMETOOLONG;
+        die("the container's cgroup path: longer than %zu bytes",
+            sizeof(c->cgroup) - 1);
+    }
     if (state_record_set("cgroup", c->cgroup) == -1 ||
         state_record_set("cgroup_version", version_names[c->cgroup_version]))
         die("%s", state_failed_call());
