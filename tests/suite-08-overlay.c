@@ -534,6 +534,68 @@ store_image_runs(const char *step)
     run_tool(ARGV("/bin/rm", "-rf", store));
 }
 
+/* Appends text to dir/name, or the check fails. */
+static void
+append_file(const char *dir, const char *name, const char *text)
+{
+    char path[PATH_MAX];
+    FILE *f;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    if (!(f = fopen(path, "ae")) || fputs(text, f) == EOF || fclose(f) == EOF)
+        fail_check("cannot append to %s: %s", path, strerror(errno));
+}
+
+/* What the container says of itself: its directory, uid, gid and groups. */
+#define WHO_AM_I "pwd; id -u; id -g; id -G"
+
+/*
+ * A store image's workdir and user apply: its user a name that only the
+ * image's own /etc/passwd and /etc/group list (the host's do not), with
+ * its group and supplementary group; --workdir and --user override them;
+ * a name the image does not list, or an id the container does not map,
+ * is refused with 125 before COMMAND runs.
+ */
+static void
+store_image_user(const char *step)
+{
+    const char *base = make_image("base");
+    char store[PATH_MAX], stacked[PATH_MAX * 2], etc[PATH_MAX + 8];
+    struct proc p;
+
+    snprintf(etc, sizeof(etc), "%s/etc", base);
+    append_file(etc, "passwd", "boxuser:x:1234:1235::/data:/bin/sh\n");
+    append_file(etc, "group", "boxgroup:x:1235:\nboxextra:x:1236:boxuser\n");
+    snprintf(store, sizeof(store), "%s/store", getenv("TMPDIR"));
+    make_store_image(store);
+    snprintf(etc, sizeof(etc), "%s/images/ex", store);
+    append_file(etc, "config", "workdir=/data\nuser=boxuser\n");
+    snprintf(stacked, sizeof(stacked), "%s/images/ex:%s", store, base);
+    run(&p, BOX(stacked, "/bin/sh", "-c", WHO_AM_I));
+    if (p.status != 0 || strcmp(p.out, "/data\n1234\n1235\n1235 1236\n"))
+        fail_check("the image's workdir and user did not apply (%d):\n%s%s",
+                   p.status, p.out, p.err);
+    run(&p, BOX(stacked, "--workdir", "/etc", "--user", "7:8", "/bin/sh", "-c",
+                WHO_AM_I));
+    if (p.status != 0 || strcmp(p.out, "/etc\n7\n8\n8\n"))
+        fail_check("--workdir and --user did not override the image's (%d):"
+                   "\n%s%s",
+                   p.status, p.out, p.err);
+    run(&p, BOX(stacked, "--user", "0:boxextra", "/bin/sh", "-c", WHO_AM_I));
+    if (p.status != 0 || strcmp(p.out, "/data\n0\n1236\n1236\n"))
+        fail_check("--user 0:boxextra (%d):\n%s%s", p.status, p.out, p.err);
+    expect_exit_125(BOX(stacked, "--user", "nosuch", "/bin/true"),
+                    "not in the image's /etc/passwd");
+    expect_exit_125(BOX(stacked, "--user", "0:nosuch", "/bin/true"),
+                    "not in the image's /etc/group");
+    expect_exit_125(BOX(stacked, "--user", "70000", "/bin/true"),
+                    "setresuid(70000, 70000, 70000)");
+    expect_exit_125(BOX(stacked, "--workdir", "/no/such/dir", "/bin/true"),
+                    "chdir(\"/no/such/dir\")");
+    remove_image(base);
+    run_tool(ARGV("/bin/rm", "-rf", store));
+}
+
 /* Microseconds one run of argv takes, start to exit. */
 static long
 time_run(char *const argv[])
@@ -721,6 +783,8 @@ main(void)
         {"keep", "08", "commits_a_layer", keep_commits, NULL},
         {"keep_no_idmap", "08", "commits_a_layer", keep_commits_no_idmap, NULL},
         {"store_image", "08", "runs_a_store_image", store_image_runs, NULL},
+        {"store_image_user", "08", "workdir_and_user_apply", store_image_user,
+         NULL},
         {"start", "08", "does_not_copy_the_image", start_does_not_copy, NULL},
         {"killed_runtime", "08", "layer_swept", killed_runtime_swept, NULL},
         {"layer_errors", "08", "exit_125", layer_errors, NULL},

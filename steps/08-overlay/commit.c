@@ -11,12 +11,15 @@
  * it was written under (LAYER_DIR/NAME/keep), and the runtime idmaps it
  * with a user namespace that maps that range onto the new one. --layers
  * lists the kept layers, --rm-layer removes one. An image of the store
- * build/image-import fills is a stack of layers too: --image takes it.
+ * build/image-import fills is a stack of layers too: --image takes it,
+ * with its config: environment, command, working directory and user.
  *
- * Man pages: user_namespaces(7), clone(2), mount_setattr(2).
+ * Man pages: user_namespaces(7), clone(2), mount_setattr(2), setresuid(2),
+ * setgroups(2), passwd(5), group(5).
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <sched.h>
 #include <signal.h>
 #include <stdio.h>
@@ -163,7 +166,8 @@ range_userns(const struct container *c, const struct image_layer *l)
 /*
  * An image's config, from the store (below): its environment goes before
  * the --env the user gave (the later wins), its entrypoint before COMMAND,
- * and its cmd stands for COMMAND when none is given, as docker run does.
+ * and its cmd stands for COMMAND when none is given, as docker run does;
+ * its workdir and user apply unless --workdir or --user was given.
  */
 static void
 read_store_config(const char *dir, struct options *o)
@@ -186,6 +190,10 @@ read_store_config(const char *dir, struct options *o)
             command[n++] = strdup(line + 11);
         else if (strncmp(line, "cmd=", 4) == 0 && n_cmd < OPT_LIST_MAX)
             cmd[n_cmd++] = strdup(line + 4);
+        else if (strncmp(line, "workdir=", 8) == 0 && line[8] && !o->workdir)
+            o->workdir = strdup(line + 8);
+        else if (strncmp(line, "user=", 5) == 0 && line[5] && !o->user)
+            o->user = strdup(line + 5);
     }
     free(line);
     fclose(f);
@@ -228,6 +236,145 @@ read_store_image(const char *dir, struct options *o)
     fclose(f);
     read_store_config(dir, o);
     return true;
+}
+
+/* Whether text is a number: a uid or gid, not a name. */
+static bool
+is_number(const char *text)
+{
+    return text[0] && text[strspn(text, "0123456789")] == '\0' &&
+           strlen(text) < 11;
+}
+
+/*
+ * The line of the image's /etc/passwd or /etc/group (NAME:x:ID:...)
+ * whose name is key, or whose id is, when key is a number: its id, and
+ * its fourth field: passwd's group, group's members. false if none.
+ */
+static bool
+find_entry(const char *file, const char *key, unsigned long *id, char *fourth,
+           size_t len)
+{
+    char *line = NULL, *f[4], *s;
+    size_t size = 0;
+    bool found = false;
+    FILE *fp = fopen(file, "re");
+
+    while (fp && !found && getline(&line, &size, fp) > 0) {
+        s = line;
+        for (int i = 0; i < 4; i++)
+            f[i] = strsep(&s, ":\n");
+        if (!f[2] || !f[3] || !is_number(f[2]))
+            continue;
+        found = strcmp(is_number(key) ? f[2] : f[0], key) == 0;
+        if (found) {
+            *id = strtoul(f[2], NULL, 10);
+            snprintf(fourth, len, "%s", f[3]);
+        }
+    }
+    free(line);
+    if (fp)
+        fclose(fp);
+    return found;
+}
+
+/*
+ * The groups whose member list in the image's /etc/group names user:
+ * its supplementary groups, besides gid, as login(1) would set them.
+ */
+static size_t
+member_groups(const char *user, gid_t gid, gid_t *groups, size_t max)
+{
+    char *line = NULL, *f[4], *s, *member;
+    size_t size = 0, n = 0;
+    FILE *fp = fopen("/etc/group", "re");
+
+    groups[n++] = gid;
+    while (fp && n < max && getline(&line, &size, fp) > 0) {
+        s = line;
+        for (int i = 0; i < 4; i++)
+            f[i] = strsep(&s, ":\n");
+        while (f[2] && f[3] && (member = strsep(&f[3], ",")) && n < max)
+            if (strcmp(member, user) == 0 && is_number(f[2]))
+                groups[n++] = strtoul(f[2], NULL, 10);
+    }
+    free(line);
+    if (fp)
+        fclose(fp);
+    return n;
+}
+
+/*
+ * --user or the image's user= (USER[:GROUP]), read in the container's own
+ * /etc/passwd and /etc/group, not the host's: a name means what the image
+ * says. A uid it does not list runs with gid 0, as docker run does.
+ */
+static void
+resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t *groups, size_t *n)
+{
+    static const char hint[] = "--user takes UID[:GID] or a name the "
+                               "image's /etc/passwd (and /etc/group) lists";
+    char user[256], *group, fourth[256] = "0";
+    unsigned long u, g;
+
+    snprintf(user, sizeof(user), "%s", spec);
+    if ((group = strchr(user, ':')))
+        *group++ = '\0';
+    errno = ENOENT;
+    if (find_entry("/etc/passwd", user, &u, fourth, sizeof(fourth)))
+        g = strtoul(fourth, NULL, 10);
+    else if (is_number(user))
+        u = strtoul(user, NULL, 10), g = 0; /* no group: 0 */
+    else
+        die_hint(hint, "user %s: not in the image's /etc/passwd", user);
+    if (group && !find_entry("/etc/group", group, &g, fourth, sizeof(fourth))) {
+        if (!is_number(group))
+            die_hint(hint, "group %s: not in the image's /etc/group", group);
+        g = strtoul(group, NULL, 10);
+    }
+    *uid = u;
+    *gid = g;
+    *n = is_number(user) ? 1 : member_groups(user, g, groups, *n);
+    groups[0] = g;
+}
+
+/*
+ * In the container, after pivot_root (its /etc is the image's) and
+ * before the death signal (a change of credentials clears it): COMMAND's
+ * working directory and user, --workdir and --user or the image's.
+ * chdir(2) first, as root inside: the directory stays COMMAND's even if
+ * its user may not enter it (an image's /root, run as nobody). Then
+ * setgroups(2), while still root; setresgid(2) and setresuid(2) last,
+ * which fail with EINVAL for an id the container's user namespace does
+ * not map. init becomes that user too: it only waits and passes signals
+ * on, to its own child.
+ */
+void
+setup_image_user(const struct container *c)
+{
+    static const char unmapped[] = "the container maps ids 0 to 65535 only";
+    const struct options *o = c->opts;
+    gid_t groups[64];
+    size_t n = ARRAY_SIZE(groups);
+    uid_t uid;
+    gid_t gid;
+
+    if (o->workdir && chdir(o->workdir) == -1)
+        die_hint(errno == ENOENT ? "the image has no such directory" : NULL,
+                 "chdir(\"%s\") for --workdir", o->workdir);
+    if (o->workdir)
+        trace("chdir(\"%s\") = 0", o->workdir);
+    if (!o->user)
+        return;
+    resolve_user(o->user, &uid, &gid, groups, &n);
+    if (!c->setgroups_denied)
+        must(setgroups(n, groups), "setgroups(%zu, [%u...])", n, (unsigned)gid);
+    must_hint(setresgid(gid, gid, gid), unmapped,
+              "setresgid(%u, %u, %u) for --user %s", (unsigned)gid,
+              (unsigned)gid, (unsigned)gid, o->user);
+    must_hint(setresuid(uid, uid, uid), unmapped,
+              "setresuid(%u, %u, %u) for --user %s", (unsigned)uid,
+              (unsigned)uid, (unsigned)uid, o->user);
 }
 
 static void

@@ -21,6 +21,9 @@ static const char step_about[] =
     "layer stays, its path is printed, and --image PATH:BASE runs a new\n"
     "container on it (a commit). --layers lists the kept layers,\n"
     "--rm-layer NAME removes one, --gc removes what no container claims.\n"
+    "An image build/image-import made (--image STORE/images/NAME) brings\n"
+    "its environment, command, working directory and user: COMMAND,\n"
+    "--env, --workdir and --user override them.\n"
     "Hostname (01), IPC (02), PIDs (03), mounts (04), the network (05),\n"
     "users (06) and resources (07) stay private.";
 /* END STEP TEXT */
@@ -114,6 +117,10 @@ parse_args(struct options *o, int argc, char *argv[])
          "list the kept layers, then exit"},
         {"rm-layer", 0, OPT_STRING, &o->rm_layer, "08", "NAME",
          "remove the kept layer NAME, then exit"},
+        {"workdir", 0, OPT_STRING, &o->workdir, "08", "DIR",
+         "COMMAND's working directory (default: the image's, or /)"},
+        {"user", 0, OPT_STRING, &o->user, "08", "USER[:GROUP]",
+         "run COMMAND as USER: a uid, or a name in the image's /etc/passwd"},
         {0},
     };
     char err[256];
@@ -177,6 +184,7 @@ child(void *arg)
     setup_pivot_root();
     setup_tmp_umask();
     setup_network(c);
+    setup_image_user(c); /* 08: --user, --workdir, or the image's */
     setup_death_signal(c);
     return run_init(c);
 }

@@ -144,6 +144,8 @@ struct options {
     bool keep; /* 08: --keep */
     bool list_layers; /* 08: --layers */
     const char *rm_layer; /* 08: --rm-layer NAME */
+    const char *workdir; /* 08: --workdir, or the image's */
+    const char *user; /* 08: --user, or the image's: USER[:GROUP] */
 };
 
 struct container {
@@ -296,5 +298,6 @@ void write_keep_record(const struct container *c);
 void report_kept_layer(const struct container *c);
 int range_userns(const struct container *c, const struct image_layer *l);
 int control_layers(const struct options *o);
+void setup_image_user(const struct container *c);
 
 #endif
