@@ -42,7 +42,8 @@
 #include "boxstep.h"
 #include "internal.h"
 
-#define RECORD_MAX 1024
+/* A record's size, at most: step 08's names each of up to 32 layers. */
+#define RECORD_MAX 16384
 
 const char *state_dir = "/run/boxstep";
 const char *layer_dir; /* NULL: the step keeps no layers (before 08) */

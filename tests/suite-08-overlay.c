@@ -596,6 +596,53 @@ store_image_user(const char *step)
     run_tool(ARGV("/bin/rm", "-rf", store));
 }
 
+/*
+ * build/image-import --prune keeps a layer that a running container
+ * stacks, though no image names it any more (the container's state
+ * record does: lower=PATH), and the container still reads it; once the
+ * container is gone, the same --prune removes it (the control).
+ */
+static void
+prune_keeps_running_layers(const char *step)
+{
+    const char *base = make_image("base");
+    char store[PATH_MAX], stacked[PATH_MAX * 2], path[PATH_MAX + 16],
+        tool[PATH_MAX];
+    struct run_opts keep = {.keep_stdin = true};
+    const char *line;
+    struct proc p, q;
+
+    snprintf(store, sizeof(store), "%s/store", getenv("TMPDIR"));
+    snprintf(tool, sizeof(tool), "%s/image-import", build_dir());
+    make_store_image(store);
+    setenv("BOXSTEP_IMAGE_DIR", store, 1);
+    snprintf(stacked, sizeof(stacked), "%s/images/ex:%s", store, base);
+    if (spawn(&p, &keep,
+              BOX(stacked, "/bin/sh", "-c",
+                  "echo started; read x; cat /etc/c")) == -1 ||
+        !(line = read_line(&p, 10000)) || strcmp(line, "started"))
+        fail_check("the container did not start: %s", p.err);
+    snprintf(path, sizeof(path), "%s/images/ex", store);
+    run_tool(ARGV("/bin/rm", "-rf", path));
+    run(&q, ARGV(tool, "--prune"));
+    snprintf(path, sizeof(path), "%s/layers/top/etc/c", store);
+    if (q.status != 0 || !strstr(q.out, "kept ") || access(path, F_OK) == -1)
+        fail_check("--prune removed a running container's layer (%d):\n%s%s",
+                   q.status, q.out, q.err);
+    if (write(p.in_fd, "\n", 1) != 1)
+        fail_check("cannot write to the container's stdin");
+    close(p.in_fd);
+    if (finish(&p, 10000) != 0 || !strstr(p.out, "added by the upper layer"))
+        fail_check("the container lost its layer (%d):\n%s%s", p.status, p.out,
+                   p.err);
+    run(&q, ARGV(tool, "--prune"));
+    if (q.status != 0 || strstr(q.out, "kept ") || access(path, F_OK) == 0)
+        fail_check("--prune kept an unused layer (%d):\n%s%s", q.status, q.out,
+                   q.err);
+    remove_image(base);
+    run_tool(ARGV("/bin/rm", "-rf", store));
+}
+
 /* Microseconds one run of argv takes, start to exit. */
 static long
 time_run(char *const argv[])
@@ -938,6 +985,8 @@ main(void)
         {"store_image", "08", "runs_a_store_image", store_image_runs, NULL},
         {"store_image_user", "08", "workdir_and_user_apply", store_image_user,
          NULL},
+        {"image_prune", "08", "keeps_a_running_containers_layers",
+         prune_keeps_running_layers, NULL},
         {"start", "08", "does_not_copy_the_image", start_does_not_copy, NULL},
         {"debian", "08", "runs_debian_12", debian_runs, NULL},
         {"debian_config", "08", "applies_cmd_env_workdir", debian_config, NULL},

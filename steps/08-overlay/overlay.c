@@ -190,6 +190,11 @@ parent_make_layer(struct container *c)
                                    "--rm-layer NAME (--layers lists them)"
                                  : NULL,
                  "%s", state_failed_call());
+    /* The image's layers too, lower=PATH: build/image-import --prune
+     * leaves a layer that a running container stacks. */
+    for (size_t i = 0; i < c->opts->layer_count; i++)
+        if (state_record_set("lower", c->opts->layers[i].path) == -1)
+            die("%s", state_failed_call());
     /* open(2): root's runtime leaves it for a private one (idmap.c). */
     c->host_mount_ns =
         geteuid() == 0 ? must(open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),

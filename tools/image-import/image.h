@@ -22,7 +22,10 @@
  *           trusted.overlay.opaque=y (an overlay mounted by host root)
  *           and user.overlay.opaque=y (one mounted with "userxattr", as
  *           step 08 mounts it inside the container's user namespace).
- *           Never written after its rename into place.
+ *           Never written after its rename into place. --prune
+ *           removes it once no image lists it and no running step 08
+ *           container names it in its state record (lower=PATH, in
+ *           /run/boxstep: shared/state.c).
  *
  *   STORE/images/NAME/layers   the image's layers: one absolute path a
  *           line (STORE/layers/sha256-HEX), TOP FIRST, the order of

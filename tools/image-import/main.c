@@ -49,7 +49,8 @@ static const char help_text[] =
     "  --name NAME     the image's name (default: from its source)\n"
     "  --list          the images, the layers, and how many images use each\n"
     "  --remove NAME   remove an image (its layers stay until --prune)\n"
-    "  --prune         remove the layers no image uses\n"
+    "  --prune         remove the layers no image or running container\n"
+    "                  uses\n"
     "\n"
     "Exit status: 0, or 125 with a message when the image is refused: a\n"
     "corrupt archive, a digest mismatch, a missing blob, another platform,\n"
@@ -294,8 +295,44 @@ layer_users(const char *layer)
     return users;
 }
 
+/* A layer, as step 08 names it, and how many running containers do. */
+struct lower_use {
+    char path[PATH_MAX];
+    int containers;
+};
+
+static void
+note_lower(const char *record, void *arg)
+{
+    struct lower_use *u = arg;
+    char line[PATH_MAX + 16];
+
+    snprintf(line, sizeof(line), "\nlower=%s\n", u->path);
+    if (strstr(record, line))
+        u->containers++;
+}
+
+/*
+ * How many running containers stack this layer: step 08 names each layer
+ * of its image in its state record (lower=PATH, shared/state.c), which
+ * root's runs keep in /run/boxstep. The state directory is locked: no
+ * container starts meanwhile. An ordinary user's containers keep theirs
+ * elsewhere, and use their own store: not counted.
+ */
+static int
+layer_containers(const char *layer)
+{
+    struct lower_use u = {.containers = 0};
+
+    if (geteuid() != 0 || !realpath(layer, u.path))
+        return 0;
+    if (state_each(note_lower, &u) == -1)
+        fail("%s", state_failed_call());
+    return u.containers;
+}
+
 /* --list: the images, then the layers and how many images use each;
- * --prune: removes those no image uses. */
+ * --prune: removes those no image and no running container uses. */
 static void
 each_layer(bool prune)
 {
@@ -303,24 +340,33 @@ each_layer(bool prune)
     struct dirent *e;
     DIR *d;
 
+    if (geteuid() == 0 && state_lock() == -1)
+        fail("%s", state_failed_call());
     snprintf(path, sizeof(path), "%s/layers", store_dir);
     if (!(d = opendir(path)))
         fail("opendir(\"%s\")", path);
     while ((e = readdir(d))) {
-        int users;
+        int users, running;
 
         if (e->d_name[0] == '.')
             continue;
         snprintf(path, sizeof(path), "%s/layers/%s", store_dir, e->d_name);
         users = layer_users(path);
+        running = layer_containers(path);
         if (!prune)
-            printf("  %s  used by %d image(s)\n", path, users);
+            printf("  %s  used by %d image(s), %d running container(s)\n", path,
+                   users, running);
+        else if (users == 0 && running)
+            printf("kept %s: %d running container(s) stack it\n", path,
+                   running);
         else if (users == 0) {
             remove_store_tree(path);
             printf("removed %s\n", path);
         }
     }
     closedir(d);
+    if (geteuid() == 0 && state_unlock() == -1)
+        fail("%s", state_failed_call());
 }
 
 static void
@@ -376,7 +422,7 @@ main(int argc, char *argv[])
         {"remove", 0, OPT_STRING, &remove, "14", "NAME",
          "remove an image (its layers stay until --prune)"},
         {"prune", 0, OPT_FLAG, &prune, "14", NULL,
-         "remove the layers no image uses"},
+         "remove the layers no image or running container uses"},
         {"help", 'h', OPT_FLAG, &help, "14", NULL, "this help"},
         {0},
     };
