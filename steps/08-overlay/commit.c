@@ -173,7 +173,8 @@ static void
 read_store_config(const char *dir, struct options *o)
 {
     static char *command[OPT_LIST_MAX + 1];
-    const char *env[OPT_LIST_MAX], *cmd[OPT_LIST_MAX];
+    const char *env[OPT_LIST_MAX];
+    char *cmd[OPT_LIST_MAX];
     size_t n_env = 0, n_cmd = 0, n = 0;
     char path[PATH_MAX + 16], *line = NULL;
     size_t size = 0;
@@ -205,7 +206,9 @@ read_store_config(const char *dir, struct options *o)
          i++)
         command[n++] = o->command[i];
     for (size_t i = 0; !o->command_given && i < n_cmd && n < OPT_LIST_MAX; i++)
-        command[n++] = (char *)cmd[i];
+        command[n++] = cmd[i];
+    for (size_t i = 0; o->command_given && i < n_cmd; i++)
+        free(cmd[i]); /* COMMAND replaces the cmd */
     command[n] = NULL;
     if (n)
         o->command = command;
