@@ -274,6 +274,56 @@ each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
  * live record names is removed by the sweep, after a reboot too.
  */
 
+/*
+ * The file that marks a directory as boxstep's layer directory. The sweep
+ * removes what no container claims in it, so it touches only a directory
+ * with this mark: BOXSTEP_LAYER_DIR may name any directory, /srv or a
+ * home. An empty one gets it when first used; one with files and no mark
+ * is refused.
+ */
+#define LAYER_MARK ".boxstep-layers"
+
+static bool
+layer_dir_is_ours(void)
+{
+    char path[PATH_MAX];
+    struct stat st;
+
+    snprintf(path, sizeof(path), "%s/" LAYER_MARK, layer_dir);
+    return lstat(path, &st) == 0 && S_ISREG(st.st_mode) &&
+           st.st_uid == geteuid();
+}
+
+static int
+mark_layer_dir(void)
+{
+    char path[PATH_MAX];
+    bool empty = true;
+    struct dirent *e;
+    DIR *dir;
+    int fd;
+
+    if (layer_dir_is_ours())
+        return 0;
+    if (!(dir = opendir(layer_dir)))
+        return failed("opendir(\"%s\")", layer_dir);
+    while ((e = readdir(dir)))
+        if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+            empty = false;
+    closedir(dir);
+    if (!empty) {
+        errno = ENOTEMPTY;
+        return failed("%s: has files and no " LAYER_MARK
+                      ": not a layer directory of boxstep's",
+                      layer_dir);
+    }
+    snprintf(path, sizeof(path), "%s/" LAYER_MARK, layer_dir);
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (fd == -1)
+        return failed("open(\"%s\", O_CREAT|O_EXCL)", path);
+    return close(fd);
+}
+
 /* The directory, made when missing: root's 0711, so that a mapped root
  * can pass through it to its own layer; always its caller's. */
 static int
@@ -291,7 +341,7 @@ make_layer_dir(void)
                       "write to",
                       layer_dir, (unsigned)geteuid());
     }
-    return 0;
+    return mark_layer_dir();
 }
 
 /*
@@ -351,8 +401,8 @@ sweep_layers(void)
     struct dirent *e;
     DIR *dir;
 
-    if (!layer_dir || !(dir = opendir(layer_dir)))
-        return 0; /* no layer made yet */
+    if (!layer_dir || !layer_dir_is_ours() || !(dir = opendir(layer_dir)))
+        return 0; /* no layer made yet, or not our directory */
     while ((e = readdir(dir))) {
         if (e->d_name[0] == '.' || layer_is_kept(e->d_name))
             continue;
@@ -380,7 +430,7 @@ state_each_kept_layer(state_layer_fn *visit, void *arg)
 
     if (state_lock() == -1)
         return -1;
-    if (layer_dir && (dir = opendir(layer_dir))) {
+    if (layer_dir && layer_dir_is_ours() && (dir = opendir(layer_dir))) {
         while ((e = readdir(dir)))
             if (e->d_name[0] != '.' && layer_is_kept(e->d_name)) {
                 snprintf(path, sizeof(path), "%s/%s", layer_dir, e->d_name);
@@ -401,8 +451,8 @@ state_remove_kept_layer(const char *name)
     if (state_lock() == -1)
         return -1;
     snprintf(path, sizeof(path), "%s/%s", layer_dir ?: "", name);
-    if (!layer_dir || strchr(name, '/') || name[0] == '.' ||
-        !layer_is_kept(name)) {
+    if (!layer_dir || !layer_dir_is_ours() || strchr(name, '/') ||
+        name[0] == '.' || !layer_is_kept(name)) {
         errno = ENOENT;
         ret = failed("%s: no kept layer", path);
     } else if (trace_call(remove_tree(path), "remove_tree(\"%s\")", path) ==

@@ -951,6 +951,70 @@ layer_errors(const char *step)
 }
 
 /* --verbose says how the root was made: an overlay, idmapped layers. */
+/*
+ * A layer kept by --keep holds what its container wrote, and host root
+ * reads the store files of each --image part: a "layers" file planted
+ * there naming the host's / must not make the next container's image,
+ * nor a "layers" link to a host file be followed. Both exit 125, and
+ * nothing of the host is shown.
+ */
+static void
+kept_layer_not_an_image(const char *step)
+{
+    const char *image = make_image("image");
+    char stacked[PATH_MAX * 2 + 2], link[PATH_MAX];
+    struct proc p;
+
+    run(&p, BOX(image, "--keep", "--name", "planted", "/bin/sh", "-c",
+                "echo / > /layers && echo cmd=/bin/true > /config"));
+    if (p.status != 0)
+        fail_check("the planting container failed: %d %s", p.status, p.err);
+    snprintf(stacked, sizeof(stacked), "%s:%s", kept_path(&p), image);
+    run(&p, BOX(stacked, "/bin/cat", "/etc/shadow"));
+    if (p.status != 125 || !strstr(p.err, "layers is not a regular file"))
+        fail_check("a kept layer's planted layers file was read as an "
+                   "image's (%d):\n%s%s",
+                   p.status, p.out, p.err);
+    run(&p, BOX(NULL, "--rm-layer", "planted"));
+    snprintf(link, sizeof(link), "%s/link-image", getenv("TMPDIR"));
+    snprintf(stacked, sizeof(stacked), "%s/layers", link);
+    if (mkdir(link, 0755) == -1 || symlink("/etc/hostname", stacked) == -1)
+        fail_check("a layers link in %s: %s", link, strerror(errno));
+    expect_exit_125(BOX(link, "/bin/true"), "layers is not a regular file");
+    run_tool(ARGV("/bin/rm", "-rf", link));
+    remove_image(image);
+}
+
+/*
+ * BOXSTEP_LAYER_DIR may name any directory. The sweep (--gc, every run)
+ * removes what no container claims only in one marked as boxstep's: a
+ * directory with files of its own and no mark is refused, and --gc
+ * leaves its files alone.
+ */
+static void
+foreign_layer_dir_untouched(const char *step)
+{
+    const char *tmp = getenv("TMPDIR"), *saved = getenv("BOXSTEP_LAYER_DIR");
+    char dir[PATH_MAX], precious[PATH_MAX + 16];
+    struct proc gc, p;
+
+    snprintf(dir, sizeof(dir), "%s/srv", tmp);
+    snprintf(precious, sizeof(precious), "%s/precious", dir);
+    if (mkdir(dir, 0755) == -1 || mkdir(precious, 0700) == -1)
+        fail_check("mkdir %s: %s", precious, strerror(errno));
+    setenv("BOXSTEP_LAYER_DIR", dir, 1);
+    run(&gc, BOX(NULL, "--gc"));
+    run(&p, BOX(NULL, "/bin/true"));
+    setenv("BOXSTEP_LAYER_DIR", saved, 1);
+    if (access(precious, F_OK) == -1)
+        fail_check("--gc with BOXSTEP_LAYER_DIR=%s removed %s (%d %s)", dir,
+                   precious, gc.status, gc.err);
+    run_tool(ARGV("/bin/rm", "-rf", dir));
+    if (p.status != 125 || !strstr(p.err, "not a layer directory"))
+        fail_check("a layer directory with files of its own: %d %s", p.status,
+                   p.err);
+}
+
 static void
 verbose_overlay(const char *step)
 {
@@ -995,6 +1059,10 @@ main(void)
         {"debian_start", "08", "within_1_5x_of_busybox", debian_start, NULL},
         {"killed_runtime", "08", "layer_swept", killed_runtime_swept, NULL},
         {"layer_errors", "08", "exit_125", layer_errors, NULL},
+        {"kept_layer", "08", "never_read_as_an_image", kept_layer_not_an_image,
+         NULL},
+        {"foreign_layer_dir", "08", "left_alone", foreign_layer_dir_untouched,
+         NULL},
         {"verbose", "08", "says_how", verbose_overlay, NULL},
         {"verbose_no_idmap", "08", "says_how", verbose_overlay_no_idmap, NULL},
     };

@@ -2281,6 +2281,7 @@ sweep_layers_and_show(void *arg)
     state_dir_in_tmp();
     layer_dir = in_tmp(dir, "layers");
     assert_int_equal(mkdir(layer_dir, 0711), 0);
+    make_file(in_tmp(path, "layers/.boxstep-layers")); /* boxstep's */
     assert_int_equal(mkdir(in_tmp(path, "layers/orphan"), 0700), 0);
     make_file(in_tmp(path, "layers/orphan/f"));
     assert_int_equal(mkdir(in_tmp(path, "layers/kept"), 0700), 0);

@@ -25,10 +25,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "step.h"
+
+/* The largest layers or config file of a store image that is read. */
+#define STORE_FILE_MAX 65536
 
 /* A layer kept by --keep is LAYER_DIR/NAME/upper, its record NAME/keep. */
 static void
@@ -164,6 +168,43 @@ range_userns(const struct container *c, const struct image_layer *l)
 }
 
 /*
+ * A file of a store image, opened only when it is a regular file of the
+ * caller's that no one else may write, and small. Host root reads it, and
+ * a layer kept by --keep holds whatever its container wrote: a "layers"
+ * that names the host's /, a link to /etc/shadow or to /dev/zero. Those
+ * files belong to the container's ids, not the caller's, and are
+ * refused. NULL when dir has no such file: not an image of the store.
+ */
+static FILE *
+open_store_file(const char *dir, const char *name)
+{
+    char path[PATH_MAX + 16];
+    struct stat st;
+    FILE *f;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    /* open(2) O_NOFOLLOW: a symbolic link fails (ELOOP), never followed;
+     * O_NONBLOCK: a FIFO does not wait for a writer. */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1 && errno == ENOENT)
+        return NULL;
+    if (fd == -1 || fstat(fd, &st) == -1 || !S_ISREG(st.st_mode) ||
+        st.st_uid != geteuid() || (st.st_mode & 022) ||
+        st.st_size > STORE_FILE_MAX) {
+        errno = fd == -1 ? errno : EPERM;
+        die_hint("an image of the store is build/image-import's, owned "
+                 "by you; a layer a container wrote cannot be one",
+                 "--image %s: %s is not a regular file of uid %u, at most "
+                 "%d bytes, that only it may write",
+                 dir, name, (unsigned)geteuid(), STORE_FILE_MAX);
+    }
+    if (!(f = fdopen(fd, "r")))
+        die("fdopen(%s)", path);
+    return f;
+}
+
+/*
  * An image's config, from the store (below): its environment goes before
  * the --env the user gave (the later wins), its entrypoint before COMMAND,
  * and its cmd stands for COMMAND when none is given, as docker run does;
@@ -176,12 +217,11 @@ read_store_config(const char *dir, struct options *o)
     const char *env[OPT_LIST_MAX];
     char *cmd[OPT_LIST_MAX];
     size_t n_env = 0, n_cmd = 0, n = 0;
-    char path[PATH_MAX + 16], *line = NULL;
+    char *line = NULL;
     size_t size = 0;
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/config", dir);
-    if (!(f = fopen(path, "re")))
+    if (!(f = open_store_file(dir, "config")))
         return;
     while (getline(&line, &size, f) > 0) {
         line[strcspn(line, "\n")] = '\0';
@@ -222,11 +262,10 @@ read_store_config(const char *dir, struct options *o)
 bool
 read_store_image(const char *dir, struct options *o)
 {
-    char path[PATH_MAX + 16], line[PATH_MAX + 2];
+    char line[PATH_MAX + 2];
     FILE *f;
 
-    snprintf(path, sizeof(path), "%s/layers", dir);
-    if (!(f = fopen(path, "re")))
+    if (!(f = open_store_file(dir, "layers")))
         return false;
     while (fgets(line, sizeof(line), f)) {
         line[strcspn(line, "\n")] = '\0';
