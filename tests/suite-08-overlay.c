@@ -54,15 +54,22 @@ static bool no_idmap;
 
 /* ---- the image ---- */
 
+/* Writes text to dir/name: "we" a new file, "ae" at its end. */
 static void
-write_file(const char *dir, const char *name, const char *text)
+put_file(const char *dir, const char *name, const char *text, const char *mode)
 {
     char path[PATH_MAX];
     FILE *f;
 
     snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (!(f = fopen(path, "we")) || fputs(text, f) == EOF || fclose(f) == EOF)
+    if (!(f = fopen(path, mode)) || fputs(text, f) == EOF || fclose(f) == EOF)
         fail_check("cannot write %s: %s", path, strerror(errno));
+}
+
+static void
+write_file(const char *dir, const char *name, const char *text)
+{
+    put_file(dir, name, text, "we");
 }
 
 static void
@@ -538,12 +545,7 @@ store_image_runs(const char *step)
 static void
 append_file(const char *dir, const char *name, const char *text)
 {
-    char path[PATH_MAX];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", dir, name);
-    if (!(f = fopen(path, "ae")) || fputs(text, f) == EOF || fclose(f) == EOF)
-        fail_check("cannot append to %s: %s", path, strerror(errno));
+    put_file(dir, name, text, "ae");
 }
 
 /* What the container says of itself: its directory, uid, gid and groups. */
