@@ -219,12 +219,13 @@ void setup_cgroup_mounts(const struct container *c);
 void cgroup_read_stats(enum cgroup_version v, const char *cgroup,
                        struct cgroup_stats *s, bool all);
 void cgroup_freeze(enum cgroup_version v, const char *cgroup, bool frozen);
-enum cgroup_version cgroup_version_named(const char *name);
 bool cgroup_delegated(char *rel, size_t len);
 
 /* cgroup-options.c (07): the options, the name, what is said at exit. */
 void parse_cgroup(struct options *o);
 bool wants_cgroup(const struct options *o);
+void say_no_cgroup(const struct options *o);
+enum cgroup_version cgroup_version_named(const char *name);
 bool valid_cgroup_path(const char *path);
 void choose_cgroup_name(struct container *c);
 int control_cgroup(const struct options *o);

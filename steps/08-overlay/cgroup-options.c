@@ -154,6 +154,22 @@ parse_cgroup(struct options *o)
                     "Delegate=yes ...); neither is here");
 }
 
+/* Root on a machine with no cgroup filesystem at all, or rootless. */
+void
+say_no_cgroup(const struct options *o)
+{
+    if (wants_cgroup(o)) {
+        errno = ENOENT;
+        die_hint("mount cgroup2 on /sys/fs/cgroup (or the v1 hierarchies)",
+                 "no cgroup hierarchy in /proc/self/mountinfo");
+    }
+    fprintf(stderr,
+            "%s: %s: the container runs without a cgroup of its own "
+            "(no limits, no accounting)%s\n",
+            program_name, o->rootless ? "rootless" : "no cgroup hierarchy",
+            o->rootless ? ": no cgroup v2 subtree is delegated to you" : "");
+}
+
 /* ---- the name, and control by name ---- */
 
 struct found {
@@ -224,6 +240,15 @@ print_stat(FILE *out, const char *key, long long value)
         fprintf(out, "%s=unknown\n", key);
     else
         fprintf(out, "%s=%lld\n", key, value);
+}
+
+/* A version as a record writes it ("v1", "v2"); CGROUP_NONE otherwise. */
+enum cgroup_version
+cgroup_version_named(const char *name)
+{
+    return strcmp(name, "v1") == 0   ? CGROUP_V1
+           : strcmp(name, "v2") == 0 ? CGROUP_V2
+                                     : CGROUP_NONE;
 }
 
 /*

@@ -273,15 +273,6 @@ cgroup_freeze(enum cgroup_version v, const char *cgroup, bool frozen)
         v2_freeze(cgroup, frozen);
 }
 
-/* A version as a record writes it ("v1", "v2"); CGROUP_NONE otherwise. */
-enum cgroup_version
-cgroup_version_named(const char *name)
-{
-    return strcmp(name, "v1") == 0   ? CGROUP_V1
-           : strcmp(name, "v2") == 0 ? CGROUP_V2
-                                     : CGROUP_NONE;
-}
-
 /* Thaws (v1), kills what is left and removes the cgroup, by version. */
 static void
 remove_cgroup(enum cgroup_version v, const char *cgroup)
@@ -312,22 +303,6 @@ remove_own_cgroup(void *arg)
     cgroup_read_stats(c->cgroup_version, c->cgroup, &s, c->opts->stats);
     report_cgroup_stats(c, &s);
     remove_cgroup(c->cgroup_version, c->cgroup);
-}
-
-/* Root on a machine with no cgroup filesystem at all, or rootless. */
-static void
-say_no_cgroup(const struct options *o)
-{
-    if (wants_cgroup(o)) {
-        errno = ENOENT;
-        die_hint("mount cgroup2 on /sys/fs/cgroup (or the v1 hierarchies)",
-                 "no cgroup hierarchy in /proc/self/mountinfo");
-    }
-    fprintf(stderr,
-            "%s: %s: the container runs without a cgroup of its own "
-            "(no limits, no accounting)%s\n",
-            program_name, o->rootless ? "rootless" : "no cgroup hierarchy",
-            o->rootless ? ": no cgroup v2 subtree is delegated to you" : "");
 }
 
 /*
