@@ -110,6 +110,15 @@ mkdir "$tmp"
 # this network namespace's anyway).
 mount -t tmpfs -o mode=0755,size=1m tmpfs /run
 
+# Step 08's layers (BOXSTEP_LAYER_DIR) in the scratch directory, on the
+# same disk as the default /var/lib/boxstep here, and gone with it: the
+# bench leaves no layer directory on the machine.
+# The child mounts the overlay as root of its user namespace, which must
+# reach the layers: the scratch directory (mktemp's 0700) is opened to it.
+chmod 0711 "$scratch"
+BOXSTEP_LAYER_DIR=$scratch/layers
+export BOXSTEP_LAYER_DIR
+
 # crun 1.8.1 refuses the hybrid layout: no cgroup2 beside v1 here.
 if mountpoint -q /sys/fs/cgroup/unified 2>/dev/null; then
     umount /sys/fs/cgroup/unified
