@@ -669,6 +669,27 @@ compare_long(const void *a, const void *b)
 #define TIMED_RUNS 15
 
 /*
+ * The median start of /bin/true on image a and on image b (NULL: the
+ * build's), over TIMED_RUNS runs each taken in turn, so that both see
+ * the same machine.
+ */
+static void
+median_starts(const char *step, const char *a, const char *b, long *a_us,
+              long *b_us)
+{
+    long a_runs[TIMED_RUNS], b_runs[TIMED_RUNS];
+
+    for (int i = 0; i < TIMED_RUNS; i++) {
+        a_runs[i] = time_run(BOX(a, "/bin/true"));
+        b_runs[i] = time_run(BOX(b, "/bin/true"));
+    }
+    qsort(a_runs, TIMED_RUNS, sizeof(long), compare_long);
+    qsort(b_runs, TIMED_RUNS, sizeof(long), compare_long);
+    *a_us = a_runs[TIMED_RUNS / 2];
+    *b_us = b_runs[TIMED_RUNS / 2];
+}
+
+/*
  * Starting a container does not copy the image: on an image of 20,000
  * more files (BOXSTEP_IMAGE_FILES: 5,000 in the lab VM, under software
  * emulation) its median start is at most 1.5 times that on the plain
@@ -679,7 +700,7 @@ start_does_not_copy(const char *step)
 {
     const char *plain = make_image("plain"), *big = make_image("big");
     long files = atol(getenv("BOXSTEP_IMAGE_FILES") ?: "20000");
-    long small_us[TIMED_RUNS], big_us[TIMED_RUNS];
+    long small_us, big_us;
     char dir[PATH_MAX + 8], name[32];
 
     snprintf(dir, sizeof(dir), "%s/many", big);
@@ -689,21 +710,16 @@ start_does_not_copy(const char *step)
         snprintf(name, sizeof(name), "f%ld", i);
         write_file(dir, name, "x\n");
     }
-    for (int i = 0; i < TIMED_RUNS; i++) {
-        small_us[i] = time_run(BOX(plain, "/bin/true"));
-        big_us[i] = time_run(BOX(big, "/bin/true"));
-    }
+    median_starts(step, plain, big, &small_us, &big_us);
     remove_image(plain);
     remove_image(big);
-    qsort(small_us, TIMED_RUNS, sizeof(long), compare_long);
-    qsort(big_us, TIMED_RUNS, sizeof(long), compare_long);
     printf("    start: median %ld us on the plain image, %ld us with %ld "
            "more files\n",
-           small_us[TIMED_RUNS / 2], big_us[TIMED_RUNS / 2], files);
-    if (big_us[TIMED_RUNS / 2] * 2 > small_us[TIMED_RUNS / 2] * 3)
+           small_us, big_us, files);
+    if (big_us * 2 > small_us * 3)
         fail_check("the start took %ld us on the big image, %ld on the "
                    "plain one: more than 1.5 times",
-                   big_us[TIMED_RUNS / 2], small_us[TIMED_RUNS / 2]);
+                   big_us, small_us);
 }
 
 /* ---- a real distribution: Debian 12 ---- */
@@ -842,21 +858,16 @@ static void
 debian_start(const char *step)
 {
     const char *debian = debian_image();
-    long busybox_us[TIMED_RUNS], debian_us[TIMED_RUNS];
+    long busybox_us, debian_us;
 
-    for (int i = 0; i < TIMED_RUNS; i++) {
-        busybox_us[i] = time_run(BOX(NULL, "/bin/true"));
-        debian_us[i] = time_run(BOX(debian, "/bin/true"));
-    }
-    qsort(busybox_us, TIMED_RUNS, sizeof(long), compare_long);
-    qsort(debian_us, TIMED_RUNS, sizeof(long), compare_long);
+    median_starts(step, NULL, debian, &busybox_us, &debian_us);
     printf("    start: median %ld us on busybox, %ld us on Debian 12 (%d "
            "runs each)\n",
-           busybox_us[TIMED_RUNS / 2], debian_us[TIMED_RUNS / 2], TIMED_RUNS);
-    if (debian_us[TIMED_RUNS / 2] * 2 > busybox_us[TIMED_RUNS / 2] * 3)
+           busybox_us, debian_us, TIMED_RUNS);
+    if (debian_us * 2 > busybox_us * 3)
         fail_check("the start took %ld us on Debian, %ld on busybox: more "
                    "than 1.5 times",
-                   debian_us[TIMED_RUNS / 2], busybox_us[TIMED_RUNS / 2]);
+                   debian_us, busybox_us);
 }
 
 /* Whether LAYER_DIR/name is there. */
