@@ -142,8 +142,8 @@ int state_collect_garbage(state_release_fn *const releases[]);
 const char *state_failed_call(void);
 
 /*
- * The layer directory (step 08 on), /var/lib/boxstep: a container's own
- * files, LAYER_DIR/NAME, on a disk. The record names a running
+ * The layer directory (step 08 on), /var/lib/boxstep: a kept container's
+ * own files, LAYER_DIR/NAME, on a disk. The record names a running
  * container's; a layer with a file named "keep" in it is kept when its
  * container is gone; the sweep removes every other layer no live record
  * names. layer_dir is NULL in a step that keeps no layers.
@@ -152,6 +152,7 @@ typedef void state_layer_fn(const char *name, const char *path, void *arg);
 
 extern const char *layer_dir;
 
+int state_make_layer_dir(void);
 int state_make_layer(const char *name, char *path, size_t len);
 int state_each_kept_layer(state_layer_fn *visit, void *arg);
 int state_remove_kept_layer(const char *name);

@@ -267,9 +267,9 @@ each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
 /*
  * ---- The layer directory (step 08 on) ----
  *
- * A container's files outlive its record: they live in a directory of
- * their own, LAYER_DIR/NAME, on a disk, not in /run. The record names it
- * (layer=PATH) while the container runs. A layer holding a file named
+ * A kept container's files outlive its record: they live in a directory
+ * of their own, LAYER_DIR/NAME, on a disk, not in /run. The record names
+ * it (layer=PATH) while the container runs. A layer holding a file named
  * "keep" is kept when its container is gone (--keep); any other layer no
  * live record names is removed by the sweep, after a reboot too.
  */
@@ -326,11 +326,13 @@ mark_layer_dir(void)
 
 /* The directory, made when missing: root's 0711, so that a mapped root
  * can pass through it to its own layer; always its caller's. */
-static int
-make_layer_dir(void)
+int
+state_make_layer_dir(void)
 {
     struct stat st;
 
+    if (!layer_dir)
+        return failed("no layer directory");
     if (mkdir(layer_dir, 0711) == -1 && errno != EEXIST)
         return failed("mkdir(\"%s\", 0711)", layer_dir);
     if (lstat(layer_dir, &st) == -1)
@@ -353,8 +355,8 @@ make_layer_dir(void)
 int
 state_make_layer(const char *name, char *path, size_t len)
 {
-    if (!layer_dir || make_layer_dir() == -1)
-        return layer_dir ? -1 : failed("no layer directory");
+    if (state_make_layer_dir() == -1)
+        return -1;
     snprintf(path, len, "%s/%s", layer_dir, name);
     if (mkdir(path, 0700) == -1)
         return failed("mkdir(\"%s\", 0700)", path);

@@ -837,9 +837,10 @@ overlay_own_image(const char *step)
                   "x\nok");
     if (exists(STAGE "/own/new") || !exists(STAGE "/own/etc/hostname"))
         fail_check("the rootless container changed its image");
-    /* The layer directory keeps only its mark (.boxstep-layers). */
+    /* The layer directory keeps only its mark (.boxstep-layers) and the
+     * scratch filesystem's mount point, empty. */
     if (unlink(STAGE "/layers/.boxstep-layers") == -1 ||
-        rmdir(STAGE "/layers") == -1)
+        rmdir(STAGE "/layers/.scratch") == -1 || rmdir(STAGE "/layers") == -1)
         fail_check("a layer is left in %s: %s", STAGE "/layers",
                    strerror(errno));
     expect_no_state("after the run");

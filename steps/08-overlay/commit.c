@@ -88,9 +88,9 @@ write_keep_record(const struct container *c)
 }
 
 /*
- * A kept layer loses its work and lower directories at exit: only the
- * upper directory and its record stay. Its path is said, with how to use
- * it and how to remove it.
+ * A kept layer loses its work directory at exit: only the upper
+ * directory and its record stay. Its path is said, with how to use it
+ * and how to remove it.
  */
 void
 report_kept_layer(const struct container *c)
@@ -98,9 +98,6 @@ report_kept_layer(const struct container *c)
     char path[PATH_MAX + 16];
 
     snprintf(path, sizeof(path), "%s/work", c->layer);
-    if (remove_tree(path) == -1)
-        warn("remove_tree(\"%s\")", path);
-    snprintf(path, sizeof(path), "%s/lower", c->layer);
     if (remove_tree(path) == -1)
         warn("remove_tree(\"%s\")", path);
     fprintf(stderr,

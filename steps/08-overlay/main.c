@@ -4,10 +4,10 @@
  *
  * The root filesystem becomes an image: read-only layers (--image A:B:C,
  * the top one first) that no container writes. Each container gets a
- * layer of its own, an upper and a work directory in LAYER_DIR/NAME
- * (/var/lib/boxstep), and the child mounts an overlay of them all inside
- * its user namespace as its root; the runtime idmaps each image layer
- * for it first (overlay.c). At exit the layer goes, unless --keep.
+ * layer of its own, an upper and a work directory, on a tmpfs of its own
+ * that goes with it (on the disk, LAYER_DIR/NAME, with --keep), and the
+ * child mounts an overlay of them all inside its user namespace as its
+ * root; the runtime idmaps each image layer for it first (overlay.c).
  */
 static const char step_name[] = "08-overlay";
 static const char step_about[] =
@@ -15,10 +15,11 @@ static const char step_about[] =
     "(--image A:B:C, A on top; --rootfs DIR is --image DIR) is read-only\n"
     "and shared; what the container writes goes to a layer of its own,\n"
     "copied up from the image only when a file is first changed; a\n"
-    "deleted file leaves a whiteout there. The layers live in\n"
-    "/var/lib/boxstep/NAME ($XDG_DATA_HOME/boxstep for an ordinary user;\n"
-    "BOXSTEP_LAYER_DIR moves them) and go at exit, unless --keep: then the\n"
-    "layer stays, its path is printed, and --image PATH:BASE runs a new\n"
+    "deleted file leaves a whiteout there. That layer is in memory (a\n"
+    "tmpfs of its own, counted against --memory) and goes at exit, unless\n"
+    "--keep: then it is made on the disk, in /var/lib/boxstep/NAME\n"
+    "($XDG_DATA_HOME/boxstep for an ordinary user; BOXSTEP_LAYER_DIR moves\n"
+    "it), stays, its path is printed, and --image PATH:BASE runs a new\n"
     "container on it (a commit). --layers lists the kept layers,\n"
     "--rm-layer NAME removes one, --gc removes what no container claims.\n"
     "An image build/image-import made (--image STORE/images/NAME) brings\n"
@@ -266,14 +267,14 @@ main(int argc, char *argv[])
     parent_reserve_network(&ctr); /* 05 */
     parent_reserve_ids(&ctr); /* 06 */
     parent_make_cgroup(&ctr); /* 07 */
-    parent_make_layer(&ctr); /* 08: its upper and work directories */
+    parent_make_layer(&ctr); /* 08: where its upper and work go */
     parent_open_trees(&ctr); /* 06 */
     parent_private_mounts(&opts); /* 06 */
     ctr.pid = clone_child(&ctr);
     parent_join_cgroup(&ctr); /* 07: before COMMAND runs */
     parent_map_ids(&ctr); /* 06 */
     parent_idmap_rootfs(&ctr); /* 06 */
-    parent_attach_layers(&ctr); /* 08: the image's, idmapped */
+    parent_attach_layers(&ctr); /* 08: its tmpfs, the image's, idmapped */
     parent_attach_trees(&ctr); /* 06 */
     parent_setup_network(&ctr); /* 05 */
     if (state_unlock() == -1) /* 05 */

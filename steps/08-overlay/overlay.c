@@ -6,21 +6,29 @@
  * Now the image is a stack of read-only layers (--image A:B:C, A on top)
  * that no container ever writes, and each container gets a layer of its
  * own on top: an upper directory, and a work directory overlayfs needs
- * beside it, in LAYER_DIR/NAME (/var/lib/boxstep by default: it must
- * survive a reboot when kept). overlayfs merges them: a file is read
- * from the highest layer that has it; the first write to an image file
- * copies it up whole into the upper layer (copy-up); a deletion leaves a
- * whiteout there (a character device 0/0) that hides the file below; a
- * directory removed and made again is marked opaque, so that nothing
- * below shows through it.
+ * beside it. overlayfs merges them: a file is read from the highest
+ * layer that has it; the first write to an image file copies it up whole
+ * into the upper layer (copy-up); a deletion leaves a whiteout there (a
+ * character device 0/0) that hides the file below; a directory removed
+ * and made again is marked opaque, so that nothing below shows through
+ * it.
+ *
+ * Where the container's layer lives. Most containers throw it away at
+ * exit: theirs is on a tmpfs of their own (the scratch filesystem),
+ * mounted on LAYER_DIR/.scratch in a mount namespace no other container
+ * shares. What they write stays in memory, counted against --memory,
+ * and nothing of it is ever on the disk: it goes with the last mount
+ * namespace that holds it, also when the runtime is killed. A layer
+ * kept by --keep must outlive the container, a reboot too: it is made on
+ * the disk, in LAYER_DIR/NAME (/var/lib/boxstep by default).
  *
  * Who mounts what, and where. An overlay mount cannot be idmapped
  * (EINVAL), but its layers can: the runtime, host root, opens each image
  * layer as a detached tree, idmaps it with the child's user namespace
  * (so host root's files look owned by root inside, as in step 06), makes
- * it read-only and attaches it at LAYER_DIR/NAME/lower/N in its private
- * mount namespace. The child copies that namespace (step 06) and mounts
- * the overlay itself, inside its user namespace: overlayfs takes its
+ * it read-only and attaches it at lower/N on the scratch filesystem, in
+ * its private mount namespace. The child copies that namespace (step 06) and
+ * mounts the overlay itself, inside its user namespace: overlayfs takes its
  * layers by path, in the mounter's own mount namespace, and only
  * there. Mounted there, with "userxattr", overlayfs marks opaque
  * directories with user.overlay.* extended attributes (trusted.* needs
@@ -33,7 +41,7 @@
  *
  * Man pages: overlayfs (Documentation/filesystems/overlayfs.rst),
  * fsopen(2), fsconfig(2), fsmount(2), move_mount(2), open_tree(2),
- * mount_setattr(2), user_namespaces(7), xattr(7).
+ * mount_setattr(2), tmpfs(5), user_namespaces(7), xattr(7).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -138,6 +146,14 @@ host_root(const struct id_map *m)
     return 0;
 }
 
+/*
+ * Every container's scratch filesystem is mounted on this one directory
+ * of LAYER_DIR, each in a mount namespace of its own: none sees another's.
+ */
+#define SCRATCH ".scratch"
+
+/* mkdir(2), and chown(2) to uid:gid unless uid is -1: root inside must
+ * write its layer; rootless, it is ours already. */
 static void
 make_dir(const char *parent, const char *name, uid_t uid, gid_t gid)
 {
@@ -145,43 +161,29 @@ make_dir(const char *parent, const char *name, uid_t uid, gid_t gid)
 
     snprintf(path, sizeof(path), "%s/%s", parent, name);
     must(mkdir(path, 0755), "mkdir(\"%s\", 0755)", path);
-    /* chown(2): root inside must write its layer; rootless, it is ours. */
-    if (geteuid() == 0)
+    if (uid != (uid_t)-1)
         must(chown(path, uid, gid), "chown(\"%s\", %u, %u)", path,
              (unsigned)uid, (unsigned)gid);
 }
 
-/*
- * At the runtime's exit: it goes back to the mount namespace it came
- * from, setns(2), and its private one goes, with every tree it attached
- * there (a mount point cannot be removed, and the layers are attached in
- * LAYER_DIR/NAME/lower). The state module's sweep then removes the layer
- * with the record, unless it is kept.
- */
+/* At the runtime's exit: a kept layer is said, with how to use it. */
 static void
-leave_layer(void *arg)
+leave_kept_layer(void *arg)
 {
-    struct container *c = arg;
-
-    if (c->host_mount_ns != -1 &&
-        trace_call(setns(c->host_mount_ns, CLONE_NEWNS),
-                   "setns(%d, CLONE_NEWNS)", c->host_mount_ns) == -1)
-        warn("setns(%d, CLONE_NEWNS)", c->host_mount_ns);
-    if (c->opts->keep)
-        report_kept_layer(c);
+    report_kept_layer(arg);
 }
 
 /*
- * Before clone(), under the state lock: the container's layer directory,
- * LAYER_DIR/NAME, through the state module (which records it and sweeps
- * it), and its upper, work and lower directories, owned by the host ids
+ * --keep: the layer goes on the disk, LAYER_DIR/NAME, through the state
+ * module (which records it, and sweeps it if the keep record is never
+ * written), with its upper and work directories, owned by the host ids
  * root inside stands for. overlayfs refuses an overlay as upper layer.
  */
-void
-parent_make_layer(struct container *c)
+static void
+make_kept_layer(struct container *c)
 {
-    uid_t uid = host_root(&c->uid_map);
-    gid_t gid = host_root(&c->gid_map);
+    uid_t uid = geteuid() == 0 ? host_root(&c->uid_map) : (uid_t)-1;
+    gid_t gid = geteuid() == 0 ? host_root(&c->gid_map) : (gid_t)-1;
     struct statfs fs;
 
     if (state_make_layer(c->name, c->layer, sizeof(c->layer)) == -1)
@@ -190,17 +192,7 @@ parent_make_layer(struct container *c)
                                    "--rm-layer NAME (--layers lists them)"
                                  : NULL,
                  "%s", state_failed_call());
-    /* The image's layers too, lower=PATH: build/image-import --prune
-     * leaves a layer that a running container stacks. */
-    for (size_t i = 0; i < c->opts->layer_count; i++)
-        if (state_record_set("lower", c->opts->layers[i].path) == -1)
-            die("%s", state_failed_call());
-    /* open(2): root's runtime leaves it for a private one (idmap.c). */
-    c->host_mount_ns =
-        geteuid() == 0 ? must(open("/proc/self/ns/mnt", O_RDONLY | O_CLOEXEC),
-                              "open(\"/proc/self/ns/mnt\")")
-                       : -1;
-    if (cleanup_push(leave_layer, c, "the container's layer") == -1)
+    if (cleanup_push(leave_kept_layer, c, "the container's kept layer") == -1)
         die("cleanup_push()");
     /* statfs(2) */
     if (statfs(c->layer, &fs) == 0 && fs.f_type == OVERLAYFS_SUPER_MAGIC) {
@@ -211,15 +203,58 @@ parent_make_layer(struct container *c)
                  "layer",
                  layer_dir);
     }
-    if (geteuid() == 0)
+    if (uid != (uid_t)-1)
         must(chown(c->layer, uid, gid), "chown(\"%s\", %u, %u)", c->layer,
              (unsigned)uid, (unsigned)gid);
     make_dir(c->layer, "upper", uid, gid);
     make_dir(c->layer, "work", uid, gid);
+    write_keep_record(c);
+}
+
+/*
+ * Before clone(), under the state lock: where the container's layer
+ * goes, the scratch filesystem's mount point (made once, and left: an
+ * empty directory), and, with --keep, the layer on the disk. The image's
+ * layers are recorded too, lower=PATH: build/image-import --prune leaves
+ * a layer that a running container stacks.
+ */
+void
+parent_make_layer(struct container *c)
+{
+    if (state_make_layer_dir() == -1)
+        die("%s", state_failed_call());
+    snprintf(c->scratch, sizeof(c->scratch), "%s/" SCRATCH, layer_dir);
+    if (mkdir(c->scratch, 0711) == -1 && errno != EEXIST)
+        die("mkdir(\"%s\", 0711)", c->scratch);
+    for (size_t i = 0; i < c->opts->layer_count; i++)
+        if (state_record_set("lower", c->opts->layers[i].path) == -1)
+            die("%s", state_failed_call());
     if (c->opts->keep)
-        write_keep_record(c);
-    trace("layer: %s/upper, over %zu image layer%s", c->layer,
-          c->opts->layer_count, c->opts->layer_count > 1 ? "s" : "");
+        make_kept_layer(c);
+    else
+        snprintf(c->layer, sizeof(c->layer), "%s", c->scratch);
+    trace("layer: %s/upper%s, over %zu image layer%s", c->layer,
+          c->opts->keep ? "" : " (a tmpfs of its own)", c->opts->layer_count,
+          c->opts->layer_count > 1 ? "s" : "");
+}
+
+/*
+ * The container's scratch filesystem: a tmpfs of its own, mount(2), on
+ * LAYER_DIR/.scratch in a mount namespace only it uses. It holds the
+ * attach points of the image's layers and, unless --keep, the upper and
+ * work directories (owned by uid:gid, or, with -1, by whoever mounts).
+ */
+static void
+mount_scratch(const struct container *c, uid_t uid, gid_t gid)
+{
+    must(mount("tmpfs", c->scratch, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0711"),
+         "mount(\"tmpfs\", \"%s\", \"tmpfs\", MS_NOSUID|MS_NODEV, "
+         "\"mode=0711\")",
+         c->scratch);
+    if (c->opts->keep)
+        return;
+    make_dir(c->scratch, "upper", uid, gid);
+    make_dir(c->scratch, "work", uid, gid);
 }
 
 /*
@@ -252,11 +287,12 @@ layer_source(const struct container *c, const struct image_layer *l, char *path,
 }
 
 /*
- * After the maps are written: each image layer, opened (open_tree(2)),
+ * After the maps are written, in the runtime's private mount namespace:
+ * the scratch filesystem, then each image layer, opened (open_tree(2)),
  * idmapped (mount_setattr(2)) with the child's user namespace, or a kept
  * layer's own, made read-only, nosuid and nodev, and attached with
- * move_mount(2) at LAYER_DIR/NAME/lower/N in the runtime's namespace,
- * which the child copies: there it can name them to overlayfs.
+ * move_mount(2) at lower/N on it. The child copies that namespace: there
+ * it can name them to overlayfs.
  */
 void
 parent_attach_layers(struct container *c)
@@ -268,14 +304,15 @@ parent_attach_layers(struct container *c)
 
     if (c->opts->rootless)
         return; /* the child names the user's own image */
-    snprintf(target, sizeof(target), "%s/lower", c->layer);
+    mount_scratch(c, host_root(&c->uid_map), host_root(&c->gid_map));
+    snprintf(target, sizeof(target), "%s/lower", c->scratch);
     must(mkdir(target, 0755), "mkdir(\"%s\", 0755)", target);
     snprintf(ns_path, sizeof(ns_path), "/proc/%d/ns/user", (int)c->pid);
     for (size_t i = 0; i < c->opts->layer_count; i++) {
         const struct image_layer *l = &c->opts->layers[i];
 
         layer_source(c, l, source, sizeof(source));
-        snprintf(target, sizeof(target), "%s/lower/%zu", c->layer, i);
+        snprintf(target, sizeof(target), "%s/lower/%zu", c->scratch, i);
         must(mkdir(target, 0755), "mkdir(\"%s\", 0755)", target);
         tree = must(
             open_tree(AT_FDCWD, source, OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC),
@@ -316,7 +353,7 @@ lower_dirs(const struct container *c, char *text, size_t len)
                           c->opts->layers[i].path);
         else
             n += snprintf(text + n, len - n, "%s%s/lower/%zu", i ? ":" : "",
-                          c->layer, i);
+                          c->scratch, i);
     }
 }
 
@@ -409,7 +446,9 @@ make_mount_points(void)
  * one mount(2) with "lowerdir=A:B,upperdir=U,workdir=W,userxattr"; this
  * one says why it refuses). It is attached over the image the runtime
  * attached (or, rootless, over the image's path), and the child enters
- * it: from here on, the container's root is the merged view.
+ * it: from here on, the container's root is the merged view. Rootless,
+ * the runtime has no mount namespace of its own: the child mounts the
+ * scratch filesystem itself, in its own.
  */
 void
 setup_overlay(const struct container *c)
@@ -417,6 +456,8 @@ setup_overlay(const struct container *c)
     char lower[LAYER_MAX * (PATH_MAX + 16)], dir[PATH_MAX + 16];
     int copies[OPT_LIST_MAX], fs, mnt;
 
+    if (c->opts->rootless && !c->opts->keep)
+        mount_scratch(c, (uid_t)-1, (gid_t)-1);
     fs = must(fsopen("overlay", FSOPEN_CLOEXEC), "fsopen(\"overlay\")");
     lower_dirs(c, lower, sizeof(lower));
     overlay_option(fs, FSCONFIG_SET_STRING, "lowerdir", lower);

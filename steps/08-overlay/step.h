@@ -168,8 +168,9 @@ struct container {
     char cgroup[PATH_MAX]; /* 07: its cgroup, PARENT/NAME below the roots */
     struct cgroup_v1_hierarchy v1[CGROUP_V1_MAX]; /* 07: v1: where it is */
     size_t v1_count;
-    char layer[PATH_MAX]; /* 08: its layer directory, LAYER_DIR/NAME */
-    int host_mount_ns; /* 08: the runtime's first mount namespace, or -1 */
+    char layer[PATH_MAX]; /* 08: its upper and work: LAYER_DIR/NAME if kept */
+    char
+        scratch[PATH_MAX]; /* 08: its tmpfs's mount point, LAYER_DIR/.scratch */
 };
 
 /* process.c (00): the child process, signals, waiting, exit status. */
