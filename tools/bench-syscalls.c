@@ -19,7 +19,7 @@
  * where MEDIAN_OVER_FORK_MS is the median less the median of "fork" (the
  * child that does nothing).
  *
- * SCRATCH is an empty directory for overlay's upper and work directories.
+ * SCRATCH is an empty directory for the overlay's mount points.
  * CGROUP-PARENT is a directory name made at the root of each hierarchy
  * (and removed at the end if this program made it); each run's cgroup is
  * made under it and removed. It never touches any other cgroup.
@@ -38,7 +38,7 @@
 #include <unistd.h>
 
 static const char *rootfs, *scratch, *cg_parent;
-static char upper[512], work[512], merged[512]; /* in scratch */
+static char layer[512], upper[512], work[512], merged[512]; /* in scratch */
 
 static void
 die(const char *what)
@@ -293,15 +293,11 @@ cgroup_mounts_child(void)
 
 /* --- overlay --------------------------------------------------------- */
 
-/* Before the fork: an empty upper and work directory (step 08's layer). */
-static void
-overlay_before(void)
-{
-    must(mkdir(upper, 0755), "mkdir(upper)");
-    must(mkdir(work, 0755), "mkdir(work)");
-}
-
-/* The rootfs as overlay's lower, in a mount namespace of its own. */
+/*
+ * Step 08's throwaway layer: in a mount namespace of its own, a tmpfs,
+ * its upper and work directories, and the rootfs as overlay's lower. The
+ * namespace takes both mounts with it at exit.
+ */
 static void
 overlay_child(void)
 {
@@ -309,18 +305,11 @@ overlay_child(void)
     snprintf(opts, sizeof(opts), "lowerdir=%s,upperdir=%s,workdir=%s", rootfs,
              upper, work);
     mount_ns();
+    must(mount("tmpfs", layer, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0711"),
+         "mount(tmpfs)");
+    must(mkdir(upper, 0755), "mkdir(upper)");
+    must(mkdir(work, 0755), "mkdir(work)");
     must(mount("overlay", merged, "overlay", 0, opts), "mount(overlay)");
-}
-
-/* After: the upper and work directories go (overlay made work/work). */
-static void
-overlay_after(void)
-{
-    char path[600];
-    snprintf(path, sizeof(path), "%s/work", work);
-    must(rmdir(path), "rmdir(work/work)");
-    must(rmdir(work), "rmdir(work)");
-    must(rmdir(upper), "rmdir(upper)");
 }
 
 /* --- the runs -------------------------------------------------------- */
@@ -349,8 +338,8 @@ static const struct scenario scenarios[] = {
     {"cgroup-mounts",
      "mount-ns + a tmpfs, and each v1 hierarchy mounted read-only in it", NULL,
      NULL, cgroup_mounts_child, NULL},
-    {"overlay", "mount-ns + mkdir upper, work; mount(overlay); rmdir",
-     overlay_before, NULL, overlay_child, overlay_after},
+    {"overlay", "mount-ns + a tmpfs; mkdir upper, work in it; mount(overlay)",
+     NULL, NULL, overlay_child, NULL},
 };
 
 /* One run: fork, let the child go once placed, wait; in milliseconds. */
@@ -408,10 +397,12 @@ main(int argc, char **argv)
     scratch = argv[2];
     cg_parent = argv[3];
     int runs = atoi(argv[4]);
-    snprintf(upper, sizeof(upper), "%s/upper", scratch);
-    snprintf(work, sizeof(work), "%s/work", scratch);
+    snprintf(layer, sizeof(layer), "%s/layer", scratch);
+    snprintf(upper, sizeof(upper), "%s/upper", layer);
+    snprintf(work, sizeof(work), "%s/work", layer);
     snprintf(merged, sizeof(merged), "%s/merged", scratch);
     must(mkdir(merged, 0755), "mkdir(merged)");
+    must(mkdir(layer, 0755), "mkdir(layer)");
     find_hierarchies();
     make_parents();
 
@@ -437,5 +428,6 @@ main(int argc, char **argv)
     }
     remove_parents();
     rmdir(merged);
+    rmdir(layer);
     return 0;
 }
