@@ -364,9 +364,30 @@ state_make_layer(const char *name, char *path, size_t len)
     return state_record_set("layer", path);
 }
 
-/* A layer a live record names: visit_if_live() sets claimed. */
+/* Whether a record holds the line KEY=VALUE (a key may repeat). */
+static bool
+record_has(const char *record, const char *key, const char *value)
+{
+    size_t key_len = strlen(key), value_len = strlen(value);
+
+    for (const char *line = record; line && *line;
+         line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
+        if (strncmp(line, key, key_len) == 0 && line[key_len] == '=' &&
+            strncmp(line + key_len + 1, value, value_len) == 0 &&
+            strchr("\n", line[key_len + 1 + value_len]))
+            return true;
+    return false;
+}
+
+/*
+ * A layer a live record claims: its container's own (layer=PATH), or one
+ * it stacks as an image layer (lower=PATH/upper, the real path, as
+ * parse_layer() records it). visit_if_live() sets claimed, and the name
+ * of the claiming container, when it has one.
+ */
 struct claim {
-    const char *path;
+    char path[PATH_MAX], upper[PATH_MAX];
+    char by[65];
     bool claimed;
 };
 
@@ -374,11 +395,27 @@ static void
 note_claim(const char *record, void *arg)
 {
     struct claim *c = arg;
-    char path[PATH_MAX];
 
-    if (state_get(record, "layer", path, sizeof(path)) == 0 &&
-        strcmp(path, c->path) == 0)
+    if (record_has(record, "layer", c->path) ||
+        (c->upper[0] && record_has(record, "lower", c->upper))) {
         c->claimed = true;
+        if (state_get(record, "name", c->by, sizeof(c->by)) == -1)
+            snprintf(c->by, sizeof(c->by), "?");
+    }
+}
+
+/* The claim on LAYER_DIR/name, by every live record (locked). */
+static int
+find_claim(const char *name, struct claim *c)
+{
+    char upper[PATH_MAX + 8];
+
+    *c = (struct claim){.claimed = false};
+    snprintf(c->path, sizeof(c->path), "%s/%s", layer_dir, name);
+    snprintf(upper, sizeof(upper), "%s/upper", c->path);
+    if (!realpath(upper, c->upper))
+        c->upper[0] = '\0';
+    return state_each(note_claim, c);
 }
 
 /* Whether LAYER_DIR/name holds a file named keep. */
@@ -408,12 +445,11 @@ sweep_layers(void)
     while ((e = readdir(dir))) {
         if (e->d_name[0] == '.' || layer_is_kept(e->d_name))
             continue;
-        snprintf(path, sizeof(path), "%s/%s", layer_dir, e->d_name);
-        claim = (struct claim){path, false};
-        if (state_each(note_claim, &claim) == -1) {
+        if (find_claim(e->d_name, &claim) == -1) {
             closedir(dir);
             return -1;
         }
+        snprintf(path, sizeof(path), "%s", claim.path);
         if (!claim.claimed &&
             trace_call(remove_tree(path), "remove_tree(\"%s\")", path) == -1)
             warn("remove_tree(\"%s\")", path);
@@ -443,10 +479,14 @@ state_each_kept_layer(state_layer_fn *visit, void *arg)
     return state_unlock();
 }
 
-/* Removes the kept layer of that name; -1 (ENOENT) when none is kept. */
+/*
+ * Removes the kept layer of that name: -1 with ENOENT when none is kept,
+ * EBUSY while a running container writes it or stacks it.
+ */
 int
 state_remove_kept_layer(const char *name)
 {
+    struct claim claim;
     char path[PATH_MAX];
     int ret = 0, err;
 
@@ -457,6 +497,11 @@ state_remove_kept_layer(const char *name)
         name[0] == '.' || !layer_is_kept(name)) {
         errno = ENOENT;
         ret = failed("%s: no kept layer", path);
+    } else if (find_claim(name, &claim) == -1) {
+        ret = -1;
+    } else if (claim.claimed) {
+        errno = EBUSY;
+        ret = failed("%s: the running container %s uses it", path, claim.by);
     } else if (trace_call(remove_tree(path), "remove_tree(\"%s\")", path) ==
                -1) {
         ret = failed("remove_tree(\"%s\")", path);

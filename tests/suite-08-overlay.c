@@ -452,6 +452,50 @@ keep_commits(const char *step)
 NO_IDMAP_BEHAVIOUR(upper_holds_changes)
 NO_IDMAP_BEHAVIOUR(keep_commits)
 
+/* A container that waits on its stdin, run as argv: its first line is
+ * "up" once it runs. */
+static void
+spawn_waiting(struct proc *p, char *const argv[])
+{
+    struct run_opts keep = {.keep_stdin = true};
+    const char *line;
+
+    if (spawn(p, &keep, argv) == -1)
+        fail_check("cannot run %s", command_line(argv));
+    if (!(line = read_line(p, 10000)) || strcmp(line, "up"))
+        fail_check("%s did not start: %s", command_line(argv), p->err);
+}
+
+/*
+ * --rm-layer refuses a kept layer while a running container uses it: the
+ * one writing it (--keep), and one stacking it (--image KEPT:BASE);
+ * once they are gone it removes it.
+ */
+static void
+rm_layer_in_use_refused(const char *step)
+{
+    char stacked[PATH_MAX * 2 + 2];
+    struct proc p, w;
+
+    signal(SIGPIPE, SIG_IGN);
+    spawn_waiting(&w, BOX(NULL, "--keep", "--name", "busy", "/bin/sh", "-c",
+                          "echo up; read x"));
+    expect_exit_125(BOX(NULL, "--rm-layer", "busy"), "container busy uses it");
+    close(w.in_fd);
+    finish(&w, 10000);
+    snprintf(stacked, sizeof(stacked), "%s:%s/rootfs", kept_path(&w),
+             build_dir());
+    spawn_waiting(&w, BOX(stacked, "--name", "stacker", "/bin/sh", "-c",
+                          "echo up; read x"));
+    expect_exit_125(BOX(NULL, "--rm-layer", "busy"),
+                    "container stacker uses it");
+    close(w.in_fd);
+    finish(&w, 10000);
+    run(&p, BOX(NULL, "--rm-layer", "busy"));
+    if (p.status != 0 || strstr(answer(BOX(NULL, "--layers")), "busy"))
+        fail_check("--rm-layer busy, once unused: %d %s", p.status, p.err);
+}
+
 /* mkdir(2) of STORE/rel, or the check fails. */
 static void
 make_store_dir(const char *store, const char *rel)
@@ -1095,6 +1139,8 @@ main(void)
          upper_holds_changes_no_idmap, NULL},
         {"keep", "08", "commits_a_layer", keep_commits, NULL},
         {"keep_no_idmap", "08", "commits_a_layer", keep_commits_no_idmap, NULL},
+        {"rm_layer", "08", "refuses_a_layer_in_use", rm_layer_in_use_refused,
+         NULL},
         {"store_image", "08", "runs_a_store_image", store_image_runs, NULL},
         {"store_image_user", "08", "workdir_and_user_apply", store_image_user,
          NULL},

@@ -444,7 +444,9 @@ int
 control_layers(const struct options *o)
 {
     if (o->rm_layer && state_remove_kept_layer(o->rm_layer) == -1)
-        die_hint(errno == ENOENT ? "--layers lists the kept layers" : NULL,
+        die_hint(errno == ENOENT  ? "--layers lists the kept layers"
+                 : errno == EBUSY ? "remove it once that container has exited"
+                                  : NULL,
                  "--rm-layer %s: %s", o->rm_layer, state_failed_call());
     if (o->list_layers && state_each_kept_layer(print_kept_layer, NULL) == -1)
         die("%s", state_failed_call());
