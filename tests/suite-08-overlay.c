@@ -1002,7 +1002,8 @@ killed_runtime_leaves_nothing(const char *step)
 /*
  * Bad input, said clearly, with 125, and nothing half made (the harness
  * checks the layer directory): a missing layer, --image with --rootfs, a
- * kept layer's directory on an overlay, a name a kept layer has.
+ * kept layer's directory on an overlay, a name a kept layer has, a layer
+ * directory below one the container's root cannot pass through.
  */
 static void
 layer_errors(const char *step)
@@ -1041,6 +1042,18 @@ layer_errors(const char *step)
     run_tool(ARGV("/bin/umount", dir));
     if (p.status != 125 || !strstr(p.err, "refuses"))
         fail_check("a layer directory on an overlay: %d %s", p.status, p.err);
+    /* Below a directory the container's root cannot pass through. */
+    snprintf(dir, sizeof(dir), "%s/private", tmp);
+    snprintf(env, sizeof(env), "%s/layers", dir);
+    if (mkdir(dir, 0700) == -1)
+        fail_check("mkdir %s: %s", dir, strerror(errno));
+    setenv("BOXSTEP_LAYER_DIR", env, 1);
+    run(&p, BOX(NULL, "--keep", "/bin/true"));
+    setenv("BOXSTEP_LAYER_DIR", saved, 1);
+    run_tool(ARGV("/bin/rm", "-rf", dir));
+    if (p.status != 125 || !strstr(p.err, "cannot pass through"))
+        fail_check("a layer directory below a 0700 one: %d %s", p.status,
+                   p.err);
 }
 
 /* --verbose says how the root was made: an overlay, idmapped layers. */

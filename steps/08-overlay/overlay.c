@@ -212,6 +212,40 @@ make_kept_layer(struct container *c)
 }
 
 /*
+ * The container's root, host uid:gid, names its layers to overlayfs by
+ * path: each directory down to LAYER_DIR must let it pass (stat(2)).
+ * Said here, before anything is made: overlayfs would say only ENODATA.
+ */
+static void
+check_layer_dir_reachable(uid_t uid, gid_t gid)
+{
+    char path[PATH_MAX];
+    struct stat st;
+    bool passes;
+
+    snprintf(path, sizeof(path), "%s", layer_dir);
+    for (;;) {
+        if (stat(path[0] ? path : "/", &st) == -1)
+            die("stat(\"%s\")", path[0] ? path : "/");
+        passes = st.st_uid == uid   ? st.st_mode & S_IXUSR
+                 : st.st_gid == gid ? st.st_mode & S_IXGRP
+                                    : st.st_mode & S_IXOTH;
+        if (!passes) {
+            errno = EACCES;
+            die_hint("chmod o+x that directory, or give BOXSTEP_LAYER_DIR "
+                     "one below directories all may pass through",
+                     "%s, mode %04o: the container's root (host uid %u) "
+                     "cannot pass through it to the layers in %s",
+                     path[0] ? path : "/", (unsigned)(st.st_mode & 07777),
+                     (unsigned)uid, layer_dir);
+        }
+        if (!path[0])
+            return;
+        *strrchr(path, '/') = '\0';
+    }
+}
+
+/*
  * Before clone(), under the state lock: where the container's layer
  * goes, the scratch filesystem's mount point (made once, and left: an
  * empty directory), and, with --keep, the layer on the disk. The image's
@@ -223,6 +257,9 @@ parent_make_layer(struct container *c)
 {
     if (state_make_layer_dir() == -1)
         die("%s", state_failed_call());
+    if (geteuid() == 0)
+        check_layer_dir_reachable(host_root(&c->uid_map),
+                                  host_root(&c->gid_map));
     snprintf(c->scratch, sizeof(c->scratch), "%s/" SCRATCH, layer_dir);
     if (mkdir(c->scratch, 0711) == -1 && errno != EEXIST)
         die("mkdir(\"%s\", 0711)", c->scratch);
