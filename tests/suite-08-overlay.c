@@ -555,7 +555,7 @@ make_store_image(const char *store)
  * STORE/images/NAME stacks its layers, top first, with their whiteout
  * and opaque directory; its environment goes before --env, and its cmd
  * stands for a missing COMMAND. It has no shell: it is stacked on the
- * test's image.
+ * test's image. Two store images in one --image exit 125.
  */
 static void
 store_image_runs(const char *step)
@@ -582,6 +582,10 @@ store_image_runs(const char *step)
     if (finish(&p, 10000) != 0 || strcmp(p.out, "cmd hello\n"))
         fail_check("the image's cmd did not run as COMMAND (%d): %s%s",
                    p.status, p.out, p.err);
+    /* Two of them: whose command and environment? Refused. */
+    snprintf(stacked, sizeof(stacked), "%s/images/ex:%s/images/ex:%s", store,
+             store, base);
+    expect_exit_125(BOX(stacked, "/bin/true"), "two images of the store");
     remove_image(base);
     run_tool(ARGV("/bin/rm", "-rf", store));
 }

@@ -82,6 +82,11 @@ choose_layer_dir(void)
     else
         usage_error("an ordinary user's layers go in $XDG_DATA_HOME or "
                     "$HOME: set one, or BOXSTEP_LAYER_DIR");
+    /* overlayfs's lowerdir separates its layers with ':' */
+    if (strchr(dir, ':'))
+        usage_error("%s: a layer directory with ':' in its path cannot be "
+                    "named to overlayfs: set BOXSTEP_LAYER_DIR",
+                    dir);
     layer_dir = dir;
 }
 
@@ -101,12 +106,17 @@ parse_layer(const char *dir, struct image_layer *l)
     }
     if (!realpath(dir, l->path))
         die("realpath(\"%s\") for --image", dir);
+    if (strchr(l->path, ':'))
+        usage_error("--image %s: its path %s has a ':', which separates "
+                    "overlayfs's layers",
+                    dir, l->path);
     l->kept = read_keep_record(l->path, l);
 }
 
 /*
  * --image A:B:C, top layer first, as overlayfs's lowerdir lists them,
- * each a directory or an image of the store; --rootfs DIR is the same as
+ * each a directory or an image of the store (one at most: its config
+ * says how to run the container); --rootfs DIR is the same as
  * --image DIR. The bottom layer is the base
  * image: it is the rootfs the earlier steps' code attaches the volumes
  * to, and their mount points must be in it.
@@ -116,6 +126,7 @@ parse_image(struct options *o)
 {
     const char *spec = o->image ?: o->rootfs ?: default_rootfs();
     char *copy = strdup(spec), *save = NULL;
+    int stores = 0;
 
     if (o->image && o->rootfs)
         usage_error("--image and --rootfs name the same thing: give one");
@@ -123,8 +134,13 @@ parse_image(struct options *o)
         die("strdup()");
     for (char *dir = strtok_r(copy, ":", &save); dir;
          dir = strtok_r(NULL, ":", &save)) {
-        if (read_store_image(dir, o))
+        if (read_store_image(dir, o)) {
+            if (++stores > 1)
+                usage_error("--image %s: two images of the store, each with "
+                            "a command and environment: give one",
+                            spec);
             continue;
+        }
         if (o->layer_count == LAYER_MAX)
             usage_error("--image %s: at most %d layers", spec, LAYER_MAX);
         parse_layer(dir, &o->layers[o->layer_count++]);
