@@ -380,6 +380,35 @@ answer(char *const argv[])
     return line;
 }
 
+/* Microseconds one run of argv takes, start to exit; it must exit 0. */
+long
+time_run(char *const argv[])
+{
+    struct timespec a, b;
+    struct proc p;
+
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    if (run(&p, argv) != 0)
+        fail_check("%s: status %d: %s", command_line(argv), p.status, p.err);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    return (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
+}
+
+static int
+compare_long(const void *a, const void *b)
+{
+    return (*(const long *)a > *(const long *)b) -
+           (*(const long *)a < *(const long *)b);
+}
+
+/* The median of n values (sorted in place). */
+long
+median_of(long *values, size_t n)
+{
+    qsort(values, n, sizeof(long), compare_long);
+    return values[n / 2];
+}
+
 /* Bad input: the runtime exits 125, and its message has needle in it. */
 void
 expect_exit_125(char *const argv[], const char *needle)

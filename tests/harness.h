@@ -125,6 +125,8 @@ const char *command_line(char *const argv[]);
 
 const char *answer(char *const argv[]);
 void expect_exit_125(char *const argv[], const char *needle);
+long time_run(char *const argv[]);
+long median_of(long *values, size_t n);
 
 /* A job-control shell (busybox sh -i from build/rootfs) on a pty. */
 struct tty {

@@ -694,27 +694,6 @@ prune_keeps_running_layers(const char *step)
     run_tool(ARGV("/bin/rm", "-rf", store));
 }
 
-/* Microseconds one run of argv takes, start to exit. */
-static long
-time_run(char *const argv[])
-{
-    struct timespec a, b;
-    struct proc p;
-
-    clock_gettime(CLOCK_MONOTONIC, &a);
-    if (run(&p, argv) != 0)
-        fail_check("%s: status %d: %s", command_line(argv), p.status, p.err);
-    clock_gettime(CLOCK_MONOTONIC, &b);
-    return (b.tv_sec - a.tv_sec) * 1000000 + (b.tv_nsec - a.tv_nsec) / 1000;
-}
-
-static int
-compare_long(const void *a, const void *b)
-{
-    return (*(const long *)a > *(const long *)b) -
-           (*(const long *)a < *(const long *)b);
-}
-
 #define TIMED_RUNS 15
 
 /*
@@ -732,10 +711,8 @@ median_starts(const char *step, const char *a, const char *b, long *a_us,
         a_runs[i] = time_run(BOX(a, "/bin/true"));
         b_runs[i] = time_run(BOX(b, "/bin/true"));
     }
-    qsort(a_runs, TIMED_RUNS, sizeof(long), compare_long);
-    qsort(b_runs, TIMED_RUNS, sizeof(long), compare_long);
-    *a_us = a_runs[TIMED_RUNS / 2];
-    *b_us = b_runs[TIMED_RUNS / 2];
+    *a_us = median_of(a_runs, TIMED_RUNS);
+    *b_us = median_of(b_runs, TIMED_RUNS);
 }
 
 /*

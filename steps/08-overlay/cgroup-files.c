@@ -65,6 +65,22 @@ cgroup_write(const char *dir, const char *file, const char *value)
              "write(\"%s/%s\", \"%s\")", dir, file, value);
 }
 
+/*
+ * Opens dir/file to write to later, open(2): the kernel checks who may
+ * move a task into a cgroup with the credentials of whoever opened its
+ * file, not of whoever writes to it (cgroups(7)).
+ */
+int
+cgroup_open(const char *dir, const char *file)
+{
+    char path[PATH_MAX * 2];
+
+    if (file_path(path, sizeof(path), dir, file) == -1)
+        die("open(\"%s/%s\")", dir, file);
+    return must(open(path, O_WRONLY | O_CLOEXEC), "open(\"%s\", O_WRONLY)",
+                path);
+}
+
 /* Whether dir/file exists: which files a cgroup has tells what it can do. */
 bool
 cgroup_has_file(const char *dir, const char *file)

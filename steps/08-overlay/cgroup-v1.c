@@ -267,19 +267,6 @@ cgroup_v1_make(const char *cgroup, const struct options *o,
     write_limits(cgroup, o);
 }
 
-/* cgroups.rst: a PID written to cgroup.procs moves its whole process. */
-void
-cgroup_v1_join(const char *cgroup, const char *pid,
-               const struct cgroup_v1_hierarchy *h, size_t count)
-{
-    char dir[PATH_MAX * 2];
-
-    for (size_t i = 0; i < count; i++) {
-        snprintf(dir, sizeof(dir), "%s/%s", h[i].mount, cgroup);
-        cgroup_write(dir, "cgroup.procs", pid);
-    }
-}
-
 /*
  * The accounting: an OOM kill from memory.oom_control's oom_kill
  * (memory.failcnt stays 0 after one); with all, cpuacct.usage in

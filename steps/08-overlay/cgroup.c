@@ -21,9 +21,10 @@
  * share (a traced write, a read, mkdir and rmdir), cgroup-options.c what
  * the user says and is told. The flow, in the order that matters:
  *
- *   runtime, before clone  mkdir the cgroup, write its limits, record it
- *   runtime, after clone   write the child's PID to cgroup.procs, then
- *                          release it: COMMAND starts inside
+ *   runtime, before clone  mkdir the cgroup, write its limits, record it,
+ *                          open the file the child joins it by
+ *   child, first           write 0 (itself) to that file: it moves in,
+ *                          and COMMAND starts inside
  *   child                  unshare(CLONE_NEWCGROUP): its cgroup becomes
  *                          its "/"; a cgroup filesystem, read-only, on
  *                          /sys/fs/cgroup
@@ -368,6 +369,29 @@ make_v2(const struct container *c, const char *delegated)
 }
 
 /*
+ * The file the child moves itself in by, for each hierarchy it joins:
+ * v1's tasks, v2's cgroup.procs, opened here, before clone(), by the
+ * runtime (host root, or rootless the user the subtree is delegated
+ * to). The child gets a copy of each descriptor.
+ */
+static void
+open_join_files(struct container *c)
+{
+    char root[PATH_MAX], dir[PATH_MAX * 2];
+
+    if (c->cgroup_version == CGROUP_V1) {
+        for (size_t i = 0; i < c->v1_count; i++) {
+            snprintf(dir, sizeof(dir), "%s/%s", c->v1[i].mount, c->cgroup);
+            c->join_fds[c->join_count++] = cgroup_open(dir, "tasks");
+        }
+        return;
+    }
+    v2_root(root, sizeof(root));
+    snprintf(dir, sizeof(dir), "%s/%s", root, c->cgroup);
+    c->join_fds[c->join_count++] = cgroup_open(dir, "cgroup.procs");
+}
+
+/*
  * Under the state lock, before clone(): the name, then the cgroup and
  * its limits. The record names the cgroup before it exists, and its
  * removal is on the cleanup list before it is made, so that no exit, not
@@ -411,29 +435,47 @@ parent_make_cgroup(struct container *c)
     if (c->cgroup_version == CGROUP_V1) {
         c->v1_count = cgroup_v1_hierarchies(c->v1, CGROUP_V1_MAX, o);
         cgroup_v1_make(c->cgroup, o, c->v1, c->v1_count);
-        return;
+    } else {
+        make_v2(c, delegated);
     }
-    make_v2(c, delegated);
+    open_join_files(c);
+}
+
+/* After clone(): the runtime's copies of those files go; the child's stay. */
+void
+parent_close_cgroup_files(struct container *c)
+{
+    for (size_t i = 0; i < c->join_count; i++)
+        close(c->join_fds[i]);
 }
 
 /*
- * After clone(), while the child waits on the pipe: writing its PID to
- * cgroup.procs moves it in (cgroup-v2.rst, "Processes"), so COMMAND and
- * everything it forks start inside. On v2, clone3(CLONE_INTO_CGROUP)
- * could have made it there; v1 has no such call.
+ * The child, first thing: it moves itself into its cgroup, write(2) of
+ * "0" (itself) to each file the runtime opened for it. It may, though it
+ * is no longer host root: the kernel asks who opened the file. So COMMAND
+ * and all it forks start inside. Why the child, and not the runtime
+ * writing the child's PID: moving another process takes a lock that
+ * every fork in the system takes too (cgroup_threadgroup_rwsem), and the
+ * first to take it for writing after a quiet while waits for an RCU grace
+ * period, 10 ms and more on this machine; on v1 a task that moves only
+ * itself, through tasks, needs no such lock. On v2, cgroup.procs moves a
+ * whole process and takes it anyway (clone3(2)'s CLONE_INTO_CGROUP would
+ * start the child inside, with no move).
  */
 void
-parent_join_cgroup(const struct container *c)
+join_cgroup(const struct container *c)
 {
-    char root[PATH_MAX], dir[PATH_MAX * 2], pid[16];
+    char dir[PATH_MAX * 2];
 
-    snprintf(pid, sizeof(pid), "%d", (int)c->pid);
-    if (c->cgroup_version == CGROUP_V1) {
-        cgroup_v1_join(c->cgroup, pid, c->v1, c->v1_count);
-    } else if (c->cgroup_version == CGROUP_V2) {
-        v2_root(root, sizeof(root));
-        snprintf(dir, sizeof(dir), "%s/%s", root, c->cgroup);
-        cgroup_write(dir, "cgroup.procs", pid);
+    for (size_t i = 0; i < c->join_count; i++) {
+        if (c->cgroup_version == CGROUP_V1)
+            snprintf(dir, sizeof(dir), "%s/%s/tasks", c->v1[i].mount,
+                     c->cgroup);
+        else
+            snprintf(dir, sizeof(dir), "%s/cgroup.procs", c->cgroup);
+        must(write(c->join_fds[i], "0", 1), "write(%d \"%s\", \"0\")",
+             c->join_fds[i], dir);
+        close(c->join_fds[i]);
     }
 }
 

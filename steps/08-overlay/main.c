@@ -169,6 +169,7 @@ child(void *arg)
 
     trace_side("child");
     cleanup_forget();
+    join_cgroup(c); /* 07: it moves itself in, before all else */
     wait_for_parent(c);
     setup_user(c); /* 06: root inside, first */
     setup_cgroup_namespace(); /* 07: CLONE_NEWCGROUP, unshare(2) in it */
@@ -271,7 +272,7 @@ main(int argc, char *argv[])
     parent_open_trees(&ctr); /* 06 */
     parent_private_mounts(&opts); /* 06 */
     ctr.pid = clone_child(&ctr);
-    parent_join_cgroup(&ctr); /* 07: before COMMAND runs */
+    parent_close_cgroup_files(&ctr); /* 07: the child joins by its own */
     parent_map_ids(&ctr); /* 06 */
     parent_idmap_rootfs(&ctr); /* 06 */
     parent_attach_layers(&ctr); /* 08: its tmpfs, the image's, idmapped */

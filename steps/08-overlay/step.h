@@ -168,6 +168,8 @@ struct container {
     char cgroup[PATH_MAX]; /* 07: its cgroup, PARENT/NAME below the roots */
     struct cgroup_v1_hierarchy v1[CGROUP_V1_MAX]; /* 07: v1: where it is */
     size_t v1_count;
+    int join_fds[CGROUP_V1_MAX]; /* 07: what the child moves itself in by */
+    size_t join_count;
     char layer[PATH_MAX]; /* 08: its upper and work: LAYER_DIR/NAME if kept */
     char
         scratch[PATH_MAX]; /* 08: its tmpfs's mount point, LAYER_DIR/.scratch */
@@ -235,7 +237,8 @@ void parent_map_helper(const char *helper, pid_t pid, const struct id_map *m);
 
 /* cgroup.c (07): limits, priority, accounting and control; cgroup v2. */
 void parent_make_cgroup(struct container *c);
-void parent_join_cgroup(const struct container *c);
+void parent_close_cgroup_files(struct container *c);
+void join_cgroup(const struct container *c);
 void parent_release_cgroup(const char *record);
 void setup_cgroup_namespace(void);
 void setup_cgroup_mounts(const struct container *c);
@@ -256,6 +259,7 @@ void report_cgroup_stats(const struct container *c,
                          const struct cgroup_stats *s);
 
 /* cgroup-files.c (07): a cgroup's files and directories. */
+int cgroup_open(const char *dir, const char *file);
 int cgroup_try_write(const char *dir, const char *file, const char *value);
 void cgroup_write(const char *dir, const char *file, const char *value);
 bool cgroup_has_file(const char *dir, const char *file);
@@ -278,8 +282,6 @@ size_t cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max,
 bool cgroup_v1_available(void);
 void cgroup_v1_make(const char *cgroup, const struct options *o,
                     struct cgroup_v1_hierarchy *h, size_t count);
-void cgroup_v1_join(const char *cgroup, const char *pid,
-                    const struct cgroup_v1_hierarchy *h, size_t count);
 void cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s, bool all);
 void cgroup_v1_remove(const char *cgroup);
 void cgroup_v1_freeze(const char *cgroup, bool frozen);
