@@ -612,7 +612,7 @@ store_image_user(const char *step)
 {
     const char *base = make_image("base");
     char store[PATH_MAX], stacked[PATH_MAX * 2], etc[PATH_MAX + 8];
-    struct proc p;
+    struct proc p, q;
 
     snprintf(etc, sizeof(etc), "%s/etc", base);
     append_file(etc, "passwd", "boxuser:x:1234:1235::/data:/bin/sh\n");
@@ -632,6 +632,12 @@ store_image_user(const char *step)
         fail_check("--workdir and --user did not override the image's (%d):"
                    "\n%s%s",
                    p.status, p.out, p.err);
+    /* HOME: the user's in the image's /etc/passwd; / for an unlisted uid */
+    run(&p, BOX(stacked, "/bin/sh", "-c", "echo $HOME"));
+    run(&q, BOX(stacked, "--user", "7", "/bin/sh", "-c", "echo $HOME"));
+    if (strcmp(p.out, "/data\n") || strcmp(q.out, "/\n"))
+        fail_check("HOME for the image's user: '%s', for --user 7: '%s'", p.out,
+                   q.out);
     run(&p, BOX(stacked, "--user", "0:boxextra", "/bin/sh", "-c", WHO_AM_I));
     if (p.status != 0 || strcmp(p.out, "/data\n0\n1236\n1236\n"))
         fail_check("--user 0:boxextra (%d):\n%s%s", p.status, p.out, p.err);

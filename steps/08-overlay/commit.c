@@ -277,6 +277,12 @@ read_store_image(const char *dir, struct options *o)
     return true;
 }
 
+/*
+ * COMMAND's HOME with --user (or the image's user=): that user's home in
+ * the image's /etc/passwd. Empty without one: HOME stays /root.
+ */
+char user_home[PATH_MAX];
+
 /* Whether text is a number: a uid or gid, not a name. */
 static bool
 is_number(const char *text)
@@ -289,19 +295,21 @@ is_number(const char *text)
  * The line of the image's /etc/passwd or /etc/group (NAME:x:ID:...)
  * whose name is key, or whose id is, when key is a number: its id, and
  * its fourth field: passwd's group, group's members. false if none.
+ * passwd's sixth field, the home directory, goes to home, if given
+ * (PATH_MAX bytes).
  */
 static bool
 find_entry(const char *file, const char *key, unsigned long *id, char *fourth,
-           size_t len)
+           size_t len, char *home)
 {
-    char *line = NULL, *f[4], *s;
+    char *line = NULL, *f[6], *s;
     size_t size = 0;
     bool found = false;
     FILE *fp = fopen(file, "re");
 
     while (fp && !found && getline(&line, &size, fp) > 0) {
         s = line;
-        for (int i = 0; i < 4; i++)
+        for (int i = 0; i < 6; i++)
             f[i] = strsep(&s, ":\n");
         if (!f[2] || !f[3] || !is_number(f[2]))
             continue;
@@ -309,6 +317,8 @@ find_entry(const char *file, const char *key, unsigned long *id, char *fourth,
         if (found) {
             *id = strtoul(f[2], NULL, 10);
             snprintf(fourth, len, "%s", f[3]);
+            if (home) /* passwd's sixth field */
+                snprintf(home, PATH_MAX, "%s", f[5] && f[5][0] ? f[5] : "/");
         }
     }
     free(line);
@@ -346,7 +356,8 @@ member_groups(const char *user, gid_t gid, gid_t *groups, size_t max)
 /*
  * --user or the image's user= (USER[:GROUP]), read in the container's own
  * /etc/passwd and /etc/group, not the host's: a name means what the image
- * says. A uid it does not list runs with gid 0, as docker run does.
+ * says. A uid it does not list runs with gid 0 and HOME=/, as docker run
+ * does.
  */
 static void
 resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t *groups, size_t *n)
@@ -360,13 +371,16 @@ resolve_user(const char *spec, uid_t *uid, gid_t *gid, gid_t *groups, size_t *n)
     if ((group = strchr(user, ':')))
         *group++ = '\0';
     errno = ENOENT;
-    if (find_entry("/etc/passwd", user, &u, fourth, sizeof(fourth)))
+    if (find_entry("/etc/passwd", user, &u, fourth, sizeof(fourth), user_home))
         g = strtoul(fourth, NULL, 10);
     else if (is_number(user))
         u = strtoul(user, NULL, 10), g = 0; /* no group: 0 */
     else
         die_hint(hint, "user %s: not in the image's /etc/passwd", user);
-    if (group && !find_entry("/etc/group", group, &g, fourth, sizeof(fourth))) {
+    if (!user_home[0]) /* a uid the image does not list: no home but / */
+        snprintf(user_home, sizeof(user_home), "/");
+    if (group &&
+        !find_entry("/etc/group", group, &g, fourth, sizeof(fourth), NULL)) {
         if (!is_number(group))
             die_hint(hint, "group %s: not in the image's /etc/group", group);
         g = strtoul(group, NULL, 10);

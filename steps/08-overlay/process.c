@@ -146,6 +146,8 @@ setup_environment(const struct str_list *env)
     clearenv();
     setenv("PATH", CONTAINER_PATH, 1);
     setenv("HOME", "/root", 1);
+    if (user_home[0]) /* 08: --user's, from the image's /etc/passwd */
+        setenv("HOME", user_home, 1);
     if (term)
         setenv("TERM", term, 1);
     setenv("HOSTNAME", hostname, 1);

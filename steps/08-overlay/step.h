@@ -303,5 +303,6 @@ void report_kept_layer(const struct container *c);
 int range_userns(const struct container *c, const struct image_layer *l);
 int control_layers(const struct options *o);
 void setup_image_user(const struct container *c);
+extern char user_home[PATH_MAX];
 
 #endif
