@@ -40,12 +40,14 @@
  * kernel's Documentation/admin-guide/cgroup-v2.rst.
  */
 #include <errno.h>
+#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "step.h"
@@ -369,10 +371,11 @@ make_v2(const struct container *c, const char *delegated)
 }
 
 /*
- * The file the child moves itself in by, for each hierarchy it joins:
- * v1's tasks, v2's cgroup.procs, opened here, before clone(), by the
- * runtime (host root, or rootless the user the subtree is delegated
- * to). The child gets a copy of each descriptor.
+ * How the child gets in, opened here, before clone(), by the runtime
+ * (host root, or rootless the user the subtree is delegated to). v1: the
+ * tasks file of each hierarchy, which the child writes itself into
+ * through its copy of the descriptor. v2: the cgroup's directory, which
+ * clone3(2) makes the child in (open(2), O_DIRECTORY).
  */
 static void
 open_join_files(struct container *c)
@@ -388,7 +391,8 @@ open_join_files(struct container *c)
     }
     v2_root(root, sizeof(root));
     snprintf(dir, sizeof(dir), "%s/%s", root, c->cgroup);
-    c->join_fds[c->join_count++] = cgroup_open(dir, "cgroup.procs");
+    c->cgroup_dir = must(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
+                         "open(\"%s\", O_DIRECTORY)", dir);
 }
 
 /*
@@ -405,6 +409,7 @@ parent_make_cgroup(struct container *c)
     char delegated[PATH_MAX] = "";
     int len;
 
+    c->cgroup_dir = -1;
     choose_cgroup_name(c);
     if (!o->rootless)
         c->cgroup_version = version_here();
@@ -447,20 +452,50 @@ parent_close_cgroup_files(struct container *c)
 {
     for (size_t i = 0; i < c->join_count; i++)
         close(c->join_fds[i]);
+    if (c->cgroup_dir != -1)
+        close(c->cgroup_dir);
 }
 
 /*
- * The child, first thing: it moves itself into its cgroup, write(2) of
- * "0" (itself) to each file the runtime opened for it. It may, though it
- * is no longer host root: the kernel asks who opened the file. So COMMAND
+ * v2: the child is made in its cgroup, clone3(2) with CLONE_INTO_CGROUP
+ * and the cgroup's directory: it never exists outside it, and nothing
+ * has to move it, so no lock is taken for writing (join_cgroup() says
+ * why that matters). glibc has no wrapper: syscall(2). With no stack
+ * given, the child runs on a copy of the runtime's, as after fork(2): it
+ * returns here, runs fn and exits.
+ */
+pid_t
+clone_into_cgroup(int (*fn)(void *), int flags, struct container *c)
+{
+    struct clone_args args = {
+        .flags = (unsigned)(flags & ~CSIGNAL) | CLONE_INTO_CGROUP,
+        .exit_signal = (unsigned)(flags & CSIGNAL),
+        .cgroup = (unsigned)c->cgroup_dir,
+    };
+    pid_t pid = syscall(SYS_clone3, &args, sizeof(args));
+
+    if (pid == 0)
+        _exit(fn(c));
+    if (pid == -1)
+        die_hint(userns_blocked_hint(errno),
+                 "clone3({%s|CLONE_INTO_CGROUP, %d})", clone_flags_str(flags),
+                 c->cgroup_dir);
+    return must(pid, "clone3({%s|CLONE_INTO_CGROUP, %d})",
+                clone_flags_str(flags), c->cgroup_dir);
+}
+
+/*
+ * The child, first thing, on v1: it moves itself into its cgroup, write(2)
+ * of "0" (itself) to each tasks file the runtime opened for it. It may, though
+ * it is no longer host root: the kernel asks who opened the file. So COMMAND
  * and all it forks start inside. Why the child, and not the runtime
  * writing the child's PID: moving another process takes a lock that
  * every fork in the system takes too (cgroup_threadgroup_rwsem), and the
  * first to take it for writing after a quiet while waits for an RCU grace
  * period, 10 ms and more on this machine; on v1 a task that moves only
- * itself, through tasks, needs no such lock. On v2, cgroup.procs moves a
- * whole process and takes it anyway (clone3(2)'s CLONE_INTO_CGROUP would
- * start the child inside, with no move).
+ * itself, through tasks, needs no such lock. On v2, where cgroup.procs
+ * would move a whole process and take it, clone_into_cgroup() makes the
+ * child inside, and there is nothing to join here.
  */
 void
 join_cgroup(const struct container *c)
@@ -468,11 +503,7 @@ join_cgroup(const struct container *c)
     char dir[PATH_MAX * 2];
 
     for (size_t i = 0; i < c->join_count; i++) {
-        if (c->cgroup_version == CGROUP_V1)
-            snprintf(dir, sizeof(dir), "%s/%s/tasks", c->v1[i].mount,
-                     c->cgroup);
-        else
-            snprintf(dir, sizeof(dir), "%s/cgroup.procs", c->cgroup);
+        snprintf(dir, sizeof(dir), "%s/%s/tasks", c->v1[i].mount, c->cgroup);
         must(write(c->join_fds[i], "0", 1), "write(%d \"%s\", \"0\")",
              c->join_fds[i], dir);
         close(c->join_fds[i]);

@@ -149,8 +149,9 @@ struct container {
     char cgroup[PATH_MAX]; /* 07: its cgroup, PARENT/NAME below the roots */
     struct cgroup_v1_hierarchy v1[CGROUP_V1_MAX]; /* 07: v1: where it is */
     size_t v1_count;
-    int join_fds[CGROUP_V1_MAX]; /* 07: what the child moves itself in by */
+    int join_fds[CGROUP_V1_MAX]; /* 07: v1: the child moves itself in by */
     size_t join_count;
+    int cgroup_dir; /* 07: v2: its directory, for clone3(2), or -1 */
 };
 
 /* process.c (00): the child process, signals, waiting, exit status. */
@@ -216,6 +217,7 @@ void parent_map_helper(const char *helper, pid_t pid, const struct id_map *m);
 void parent_make_cgroup(struct container *c);
 void parent_close_cgroup_files(struct container *c);
 void join_cgroup(const struct container *c);
+pid_t clone_into_cgroup(int (*fn)(void *), int flags, struct container *c);
 void parent_release_cgroup(const char *record);
 void setup_cgroup_namespace(void);
 void setup_cgroup_mounts(const struct container *c);

@@ -210,6 +210,8 @@ clone_child(struct container *c)
     flags |= CLONE_NEWUSER; /* 06: user_namespaces(7) */
     flags &= ~CLONE_NEWNS; /* but made by the child (06): unshare(2) */
     fflush(NULL); /* or buffered output would be written by both */
+    if (c->cgroup_dir != -1) /* 07: v2: made in its cgroup, clone3(2) */
+        return clone_into_cgroup(child, flags, c);
     pid = clone(child, child_stack + STACK_SIZE, flags, c);
     if (pid == -1) /* 06: a user namespace needs no root, unless blocked */
         die_hint(userns_blocked_hint(errno), "clone(%s)",
