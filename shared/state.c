@@ -50,6 +50,9 @@ const char *layer_dir; /* NULL: the step keeps no layers (before 08) */
 
 static int lock_fd = -1;
 static char own_name[48]; /* this runtime's record, PIDNS-PID; or "" */
+static int own_fd = -1; /* that file, open to append (O_APPEND) */
+static char own_record[RECORD_MAX]; /* what it holds: the same lines */
+static size_t own_len;
 static state_release_fn *const *own_releases; /* for this record */
 static char failed_call[PATH_MAX + 64];
 
@@ -178,21 +181,39 @@ state_get(const char *record, const char *key, char *value, size_t len)
 }
 
 /*
+ * This process's PID namespace (util.c), read once: a process never
+ * changes its own (unshare(2) and setns(2) with CLONE_NEWPID move its
+ * children only). A child made in a new one reads no record.
+ */
+static unsigned long
+own_pid_namespace(void)
+{
+    static unsigned long inode;
+
+    if (!inode)
+        inode = pid_namespace_inode();
+    return inode;
+}
+
+/*
  * Whether a record's runtime still runs: its PID names a process that
  * started at the recorded time, and has not exited (a SIGKILLed runtime
- * stays a zombie until its parent reaps it). A record made in another
- * PID namespace (one that shares /run with this one) cannot be judged:
- * it counts as live. A record too damaged to read is stale.
+ * stays a zombie until its parent reaps it). This runtime's own record
+ * is live without a look. A record made in another PID namespace (one
+ * that shares /run with this one) cannot be judged: it counts as live.
+ * A record too damaged to read is stale.
  */
 static bool
-record_is_live(pid_t pid, const char *record)
+record_is_live(const char *name, pid_t pid, const char *record)
 {
     char start[32], pidns[32];
 
+    if (strcmp(name, own_name) == 0)
+        return true;
     if (state_get(record, "start", start, sizeof(start)) == -1 ||
         state_get(record, "pidns", pidns, sizeof(pidns)) == -1)
         return false;
-    if (strtoul(pidns, NULL, 10) != pid_namespace_inode())
+    if (strtoul(pidns, NULL, 10) != own_pid_namespace())
         return true;
     return process_runs(pid, strtoull(start, NULL, 10));
 }
@@ -237,12 +258,13 @@ release_record(const char *name, const char *record,
 
 /*
  * Calls visit(name, pid, record, arg) for each record of the directory,
- * which must be locked; a record's name is PIDNS-PID.
+ * which must be locked; a record's name is PIDNS-PID. This runtime's own
+ * is not read back: it is the copy in memory.
  */
 static int
 each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
 {
-    char record[RECORD_MAX];
+    char buf[RECORD_MAX];
     struct dirent *e;
     int ret = 0, end;
     DIR *dir = opendir(state_dir);
@@ -250,13 +272,17 @@ each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
     if (!dir)
         return failed("opendir(\"%s\")", state_dir);
     while (ret == 0 && (e = readdir(dir))) {
+        const char *record = buf;
         unsigned long pidns;
         int pid;
 
         end = 0;
         if (sscanf(e->d_name, "%lu-%d%n", &pidns, &pid, &end) != 2 ||
-            e->d_name[end] || pid <= 0 ||
-            read_record(e->d_name, record, sizeof(record)) == -1)
+            e->d_name[end] || pid <= 0)
+            continue;
+        if (strcmp(e->d_name, own_name) == 0)
+            record = own_record;
+        else if (read_record(e->d_name, buf, sizeof(buf)) == -1)
             continue;
         ret = visit(e->d_name, pid, record, arg);
     }
@@ -523,7 +549,7 @@ release_if_stale(const char *name, pid_t pid, const char *record, void *arg)
 {
     struct sweep *sweep = arg;
 
-    if (record_is_live(pid, record))
+    if (record_is_live(name, pid, record))
         return 0;
     sweep->count++;
     return release_record(name, record, sweep->releases);
@@ -553,8 +579,7 @@ visit_if_live(const char *name, pid_t pid, const char *record, void *arg)
 {
     struct visit_live *v = arg;
 
-    (void)name;
-    if (record_is_live(pid, record))
+    if (record_is_live(name, pid, record))
         v->visit(record, v->arg);
     return 0;
 }
@@ -570,27 +595,66 @@ state_each(state_visit_fn *visit, void *arg)
 
 /*
  * The cleanup of this runtime's record, at its exit: the record goes, the
- * layers release what only it used, and stale records go too, so that
- * the directory can go with the last run. It warns and goes on.
+ * layers release what only it used (the copy in memory tells them what
+ * it held), and stale records go too, so that the directory can go with
+ * the last run. It warns and goes on.
  */
 static void
 close_own_record(void *unused)
 {
-    char record[RECORD_MAX];
-
     (void)unused;
     if (state_lock() == -1) {
         warn("%s", state_failed_call());
         return;
     }
-    if (own_name[0] && (read_record(own_name, record, sizeof(record)) == -1 ||
-                        release_record(own_name, record, own_releases) == -1))
+    if (own_name[0] && release_record(own_name, own_record, own_releases) == -1)
         warn("%s", state_failed_call());
     own_name[0] = '\0';
+    if (own_fd != -1)
+        close(own_fd);
+    own_fd = -1;
     if (state_sweep(own_releases) == -1)
         warn("%s", state_failed_call());
     if (state_unlock() == -1)
         warn("%s", state_failed_call());
+}
+
+/*
+ * Adds a line to this runtime's record: one write(2) to the file, so
+ * that the record names a resource before the layer makes it (a runtime
+ * SIGKILLed after that leaves it to the sweep), and to the copy.
+ */
+__attribute__((format(printf, 1, 2))) static int
+append_line(const char *fmt, ...)
+{
+    size_t room = sizeof(own_record) - own_len;
+    va_list ap;
+    ssize_t n;
+    int len;
+
+    if (own_fd == -1) {
+        errno = ENOENT;
+        return failed("%s: no record of this runtime's", state_dir);
+    }
+    va_start(ap, fmt);
+    len = vsnprintf(own_record + own_len, room, fmt, ap);
+    va_end(ap);
+    if (len >= (int)room) {
+        own_record[own_len] = '\0';
+        errno = EFBIG;
+        return failed("%s/%s: more than %zu bytes", state_dir, own_name,
+                      sizeof(own_record) - 1);
+    }
+    /* write(2): on O_APPEND, at the end of the file, whole. */
+    n = write(own_fd, own_record + own_len, len);
+    if (n != len) {
+        if (n >= 0)
+            errno = ENOSPC; /* a short write: the disk is full */
+        own_record[own_len] = '\0';
+        return failed("write(\"%s/%s\")", state_dir, own_name);
+    }
+    own_len += len;
+    return 0;
 }
 
 /*
@@ -606,9 +670,9 @@ int
 state_open_record(state_release_fn *const releases[])
 {
     unsigned long long start;
-    char path[PATH_MAX], name[sizeof(own_name)];
+    char path[PATH_MAX];
     pid_t pid = getpid();
-    FILE *f;
+    int fd;
 
     if (state_lock() == -1)
         return -1;
@@ -619,15 +683,22 @@ state_open_record(state_release_fn *const releases[])
         return -1;
     if (process_start_time(pid, &start) == -1)
         return failed("process_start_time(%d)", (int)pid);
-    snprintf(name, sizeof(name), "%lu-%d", pid_namespace_inode(), (int)pid);
-    snprintf(path, sizeof(path), "%s/%s", state_dir, name);
-    /* fopen(3) "x": O_EXCL, a record is never overwritten. */
-    if (!(f = fopen(path, "wxe")))
-        return failed("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL)", path);
-    fprintf(f, "start=%llu\npidns=%lu\n", start, pid_namespace_inode());
-    if (fclose(f) == EOF)
-        return failed("write(\"%s\")", path);
-    snprintf(own_name, sizeof(own_name), "%s", name);
+    snprintf(path, sizeof(path), "%s/%lu-%d", state_dir, own_pid_namespace(),
+             (int)pid);
+    /*
+     * open(2): O_EXCL, a record is never overwritten; O_APPEND, each line
+     * goes at its end. It stays open until the runtime exits, for the
+     * lines the layers add.
+     */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0600);
+    if (fd == -1)
+        return failed("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL|O_APPEND)", path);
+    own_fd = fd;
+    own_len = 0;
+    snprintf(own_name, sizeof(own_name), "%s", strrchr(path, '/') + 1);
+    if (append_line("start=%llu\npidns=%lu\n", start, own_pid_namespace()) ==
+        -1)
+        return -1;
     trace("open(\"%s\", O_CREAT|O_EXCL): start=%llu", path, start);
     return 0;
 }
@@ -636,18 +707,9 @@ state_open_record(state_release_fn *const releases[])
 int
 state_record_set(const char *key, const char *value)
 {
-    char path[PATH_MAX];
-    FILE *f;
-
-    snprintf(path, sizeof(path), "%s/%s", state_dir, own_name);
-    if (!own_name[0])
-        errno = ENOENT;
-    if (!own_name[0] || !(f = fopen(path, "ae")))
-        return failed("open(\"%s\", O_WRONLY|O_APPEND)", path);
-    fprintf(f, "%s=%s\n", key, value);
-    if (fclose(f) == EOF)
-        return failed("write(\"%s\")", path);
-    trace("record %s: %s=%s", path, key, value);
+    if (append_line("%s=%s\n", key, value) == -1)
+        return -1;
+    trace("record %s/%s: %s=%s", state_dir, own_name, key, value);
     return 0;
 }
 
