@@ -131,23 +131,43 @@ cgroup_read_number(const char *dir, const char *file, const char *key)
 
 /* ---- hierarchies, in /proc/self/mountinfo ---- */
 
-/* The cgroup filesystems mounted at a hierarchy's root, read once. */
+/*
+ * The cgroup filesystems mounted at a hierarchy's root, read once: their
+ * fields point into text, which holds only what was read.
+ */
 static struct {
-    char type[32]; /* "cgroup" (v1) or "cgroup2" */
-    char mnt[PATH_MAX]; /* its mount point */
-    char super[256]; /* its super options: "rw,memory" */
+    const char *type; /* "cgroup" (v1) or "cgroup2" */
+    const char *mnt; /* its mount point */
+    const char *super; /* its super options: "rw,memory" */
 } mounts[16];
+static char text[4096];
 static int mount_count = -1;
+
+/* A copy of word in text; NULL when text is full. */
+static const char *
+keep(const char *word)
+{
+    static size_t used;
+    size_t len = strlen(word) + 1;
+    char *copy = text + used;
+
+    if (len > sizeof(text) - used)
+        return NULL;
+    memcpy(copy, word, len);
+    used += len;
+    return copy;
+}
 
 /*
  * /proc/self/mountinfo (proc(5)), once per run: its cgroup lines whose
  * field 4, the root of the mount in its filesystem, is "/": only those
- * show the paths the runtime makes.
+ * show the paths the runtime makes. A line is "ID PARENT MAJ:MIN ROOT
+ * POINT OPTIONS [TAGS...] - TYPE SOURCE SUPER-OPTIONS".
  */
 static void
 read_cgroup_mounts(void)
 {
-    char line[2048], root[PATH_MAX], mnt[PATH_MAX], type[32], super[256];
+    char line[2048], *word[5], *type, *super, *save;
     FILE *f = fopen("/proc/self/mountinfo", "re");
 
     mount_count = 0;
@@ -155,15 +175,23 @@ read_cgroup_mounts(void)
            fgets(line, sizeof(line), f)) {
         char *sep = strstr(line, " - ");
 
-        if (!sep || sscanf(line, "%*s %*s %*s %4095s %4095s", root, mnt) != 2 ||
-            sscanf(sep + 3, "%31s %*s %255s", type, super) != 2 ||
-            (strcmp(type, "cgroup") && strcmp(type, "cgroup2")) ||
-            strcmp(root, "/"))
+        if (!sep)
             continue;
-        snprintf(mounts[mount_count].type, sizeof(mounts[0].type), "%s", type);
-        snprintf(mounts[mount_count].mnt, sizeof(mounts[0].mnt), "%s", mnt);
-        snprintf(mounts[mount_count].super, sizeof(mounts[0].super), "%s",
-                 super);
+        *sep = '\0';
+        word[0] = strtok_r(line, " ", &save);
+        for (int i = 1; i < 5; i++)
+            word[i] = strtok_r(NULL, " ", &save);
+        type = strtok_r(sep + 3, " ", &save);
+        super =
+            strtok_r(NULL, " ", &save) ? strtok_r(NULL, " \n", &save) : NULL;
+        if (!word[4] || !super || strcmp(word[3], "/") ||
+            (strcmp(type, "cgroup") && strcmp(type, "cgroup2")))
+            continue;
+        mounts[mount_count].type = keep(type);
+        mounts[mount_count].mnt = keep(word[4]);
+        mounts[mount_count].super = keep(super);
+        if (!mounts[mount_count].super)
+            break; /* text is full */
         mount_count++;
     }
     if (f)

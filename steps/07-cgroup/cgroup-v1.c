@@ -96,30 +96,46 @@ controllers_of(char *opts, char *out, size_t len)
 }
 
 /*
- * The hierarchies of the controllers o needs, each once, from
- * /proc/self/mountinfo; returns how many. The runtime finds them, in
- * the host's cgroup namespace: the child, in its own, sees their roots
- * as paths above its own ("/../.."), and gets the runtime's list.
+ * The mount point of the hierarchy of controllers[i], from
+ * /proc/self/mountinfo, when options o need that controller (o NULL:
+ * every one) and no controller before it in the list, also needed, is
+ * in the same hierarchy: each hierarchy is found once.
+ */
+static bool
+hierarchy_of(size_t i, const struct options *o, char *mnt, size_t len)
+{
+    char earlier[PATH_MAX];
+
+    if (!needed(controllers[i], o) ||
+        !cgroup_mount_point("cgroup", controllers[i], mnt, len, NULL, 0))
+        return false;
+    for (size_t j = 0; j < i; j++)
+        if (needed(controllers[j], o) &&
+            cgroup_mount_point("cgroup", controllers[j], earlier,
+                               sizeof(earlier), NULL, 0) &&
+            strcmp(earlier, mnt) == 0)
+            return false;
+    return true;
+}
+
+/*
+ * The hierarchies of the controllers o needs, each once; returns how
+ * many. The runtime finds them, in the host's cgroup namespace: the
+ * child, in its own, sees their roots as paths above its own
+ * ("/../.."), and gets the runtime's list.
  */
 size_t
 cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max,
                       const struct options *o)
 {
-    char mnt[PATH_MAX], opts[512];
+    char opts[512];
     size_t n = 0;
 
     for (size_t i = 0; i < ARRAY_SIZE(controllers) && n < max; i++) {
-        bool seen = false;
-
-        if (!needed(controllers[i], o) ||
-            !cgroup_mount_point("cgroup", controllers[i], mnt, sizeof(mnt),
-                                opts, sizeof(opts)))
+        if (!hierarchy_of(i, o, h[n].mount, sizeof(h[n].mount)))
             continue;
-        for (size_t j = 0; j < n; j++)
-            seen |= strcmp(h[j].mount, mnt) == 0;
-        if (seen)
-            continue;
-        snprintf(h[n].mount, sizeof(h[n].mount), "%s", mnt);
+        cgroup_mount_point("cgroup", controllers[i], h[n].mount,
+                           sizeof(h[n].mount), opts, sizeof(opts));
         controllers_of(opts, h[n].controllers, sizeof(h[n].controllers));
         n++;
     }
@@ -129,9 +145,12 @@ cgroup_v1_hierarchies(struct cgroup_v1_hierarchy *h, size_t max,
 bool
 cgroup_v1_available(void)
 {
-    struct cgroup_v1_hierarchy h[1];
+    char mnt[PATH_MAX];
 
-    return cgroup_v1_hierarchies(h, 1, NULL) > 0;
+    for (size_t i = 0; i < ARRAY_SIZE(controllers); i++)
+        if (hierarchy_of(i, NULL, mnt, sizeof(mnt)))
+            return true;
+    return false;
 }
 
 /* The container's directory in the hierarchy that has controller. */
@@ -247,6 +266,13 @@ write_limits(const char *cgroup, const struct options *o)
 }
 
 /*
+ * The runtime's own container's cgroup, and the options that chose its
+ * hierarchies: its removal looks in those alone (cgroup_v1_remove()).
+ */
+static const char *own_cgroup;
+static const struct options *own_options;
+
+/*
  * The container's cgroup in each hierarchy, then its limits. An option
  * whose controller has no hierarchy is refused first, by name.
  */
@@ -254,6 +280,8 @@ void
 cgroup_v1_make(const char *cgroup, const struct options *o,
                struct cgroup_v1_hierarchy *h, size_t count)
 {
+    own_cgroup = cgroup;
+    own_options = o;
     if (o->memory != NO_MEMORY_LIMIT)
         need("memory", "--memory");
     if (o->pids)
@@ -307,19 +335,19 @@ cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s, bool all)
  * once. Returns whether one was busy.
  */
 static bool
-remove_empty(const char *cgroup, const struct cgroup_v1_hierarchy *h,
-             size_t count)
+remove_empty(const char *cgroup, const struct options *o)
 {
-    char dir[PATH_MAX * 2];
+    char mnt[PATH_MAX], dir[PATH_MAX * 2];
     bool busy = false;
 
-    for (size_t i = 0; i < count; i++) {
-        if (snprintf(dir, sizeof(dir), "%s/%s", h[i].mount, cgroup) >=
-            (int)sizeof(dir))
+    for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
+        if (!hierarchy_of(i, o, mnt, sizeof(mnt)) ||
+            snprintf(dir, sizeof(dir), "%s/%s", mnt, cgroup) >=
+                (int)sizeof(dir))
             continue;
         switch (cgroup_try_remove_dir(dir)) {
         case 1:
-            cgroup_remove_parent(h[i].mount, cgroup);
+            cgroup_remove_parent(mnt, cgroup);
             break;
         case -1:
             busy = true;
@@ -333,17 +361,18 @@ remove_empty(const char *cgroup, const struct cgroup_v1_hierarchy *h,
  * freezer-subsystem.rst: a frozen task ignores SIGKILL until it is
  * thawed. So every task gets SIGKILL first, then the cgroup is thawed,
  * and the tasks die before they run again; then each hierarchy's cgroup
- * is emptied and removed. Hierarchies are found anew, all of boxstep's:
- * a later run may remove a cgroup a killed runtime left.
+ * is emptied and removed. The runtime's own is looked for in the
+ * hierarchies it made it in; another's, in all of boxstep's: a later run
+ * may remove a cgroup a killed runtime left.
  */
 void
 cgroup_v1_remove(const char *cgroup)
 {
-    struct cgroup_v1_hierarchy h[ARRAY_SIZE(controllers)];
-    size_t count = cgroup_v1_hierarchies(h, ARRAY_SIZE(h), NULL);
-    char dir[PATH_MAX * 2], state[16];
+    const struct options *o =
+        own_cgroup && strcmp(cgroup, own_cgroup) == 0 ? own_options : NULL;
+    char mnt[PATH_MAX], dir[PATH_MAX * 2], state[16];
 
-    if (!remove_empty(cgroup, h, count))
+    if (!remove_empty(cgroup, o))
         return;
     if (controller_dir("freezer", cgroup, dir, sizeof(dir)) &&
         cgroup_read(dir, "freezer.state", state, sizeof(state)) == 0 &&
@@ -351,15 +380,16 @@ cgroup_v1_remove(const char *cgroup)
         cgroup_kill_procs(dir, 1);
         cgroup_try_write(dir, "freezer.state", "THAWED");
     }
-    for (size_t i = 0; i < count; i++) {
-        if (snprintf(dir, sizeof(dir), "%s/%s", h[i].mount, cgroup) >=
+    for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
+        if (!hierarchy_of(i, o, mnt, sizeof(mnt)) ||
+            snprintf(dir, sizeof(dir), "%s/%s", mnt, cgroup) >=
                 (int)sizeof(dir) ||
             access(dir, F_OK) == -1)
             continue;
         if (cgroup_kill_procs(dir, 100) == -1)
             warn("kill the processes of %s", dir);
         cgroup_remove_dir(dir);
-        cgroup_remove_parent(h[i].mount, cgroup);
+        cgroup_remove_parent(mnt, cgroup);
     }
 }
 

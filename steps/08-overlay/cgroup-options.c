@@ -94,10 +94,11 @@ parse_cpus(const char *text)
 {
     char *end;
     double cpus;
-    long online = sysconf(_SC_NPROCESSORS_ONLN);
+    long online;
 
     if (!text)
         return 0;
+    online = sysconf(_SC_NPROCESSORS_ONLN);
     errno = 0;
     cpus = strtod(text, &end);
     if (end == text || *end || errno || !isfinite(cpus) ||

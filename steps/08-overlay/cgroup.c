@@ -74,17 +74,24 @@ has_word(const char *list, const char *word)
     return false;
 }
 
-/* cgroup2's mount point when its root offers memory, pids and cpu. */
+/*
+ * cgroup2's mount point when its root offers memory, pids and cpu; what
+ * it offers is read once.
+ */
 static bool
 v2_root(char *root, size_t len)
 {
+    static int offers = -1; /* not read yet */
     char controllers[256];
 
-    return cgroup_mount_point("cgroup2", NULL, root, len, NULL, 0) &&
-           cgroup_read(root, "cgroup.controllers", controllers,
-                       sizeof(controllers)) == 0 &&
-           has_word(controllers, "memory") && has_word(controllers, "pids") &&
-           has_word(controllers, "cpu");
+    if (!cgroup_mount_point("cgroup2", NULL, root, len, NULL, 0))
+        return false;
+    if (offers == -1)
+        offers = cgroup_read(root, "cgroup.controllers", controllers,
+                             sizeof(controllers)) == 0 &&
+                 has_word(controllers, "memory") &&
+                 has_word(controllers, "pids") && has_word(controllers, "cpu");
+    return offers;
 }
 
 /*
@@ -291,6 +298,9 @@ remove_cgroup(enum cgroup_version v, const char *cgroup)
     }
 }
 
+/* The runtime's own cgroup, once remove_own_cgroup() has removed it. */
+static const char *own_removed;
+
 /*
  * The runtime's cleanup: the accounting is read first (--stats), while
  * the cgroup still exists, and an OOM kill is said in any case
@@ -306,6 +316,7 @@ remove_own_cgroup(void *arg)
     cgroup_read_stats(c->cgroup_version, c->cgroup, &s, c->opts->stats);
     report_cgroup_stats(c, &s);
     remove_cgroup(c->cgroup_version, c->cgroup);
+    own_removed = c->cgroup;
 }
 
 /*
@@ -514,7 +525,9 @@ join_cgroup(const struct container *c)
  * The release function for a stale record: its runtime is gone. Its
  * container died with it (PR_SET_PDEATHSIG), except a frozen one on v1,
  * whose tasks wait until thawed: thawed, killed and removed here. Only
- * the cgroup the record names is touched, and only a path of ours.
+ * the cgroup the record names is touched, and only a path of ours. The
+ * runtime's own record comes here too, at its exit, after
+ * remove_own_cgroup() has removed its cgroup: nothing is left to do.
  */
 void
 parent_release_cgroup(const char *record)
@@ -524,6 +537,8 @@ parent_release_cgroup(const char *record)
     if (state_get(record, "cgroup", cgroup, sizeof(cgroup)) == -1 ||
         state_get(record, "cgroup_version", version, sizeof(version)) == -1 ||
         !valid_cgroup_path(cgroup))
+        return;
+    if (own_removed && strcmp(cgroup, own_removed) == 0)
         return;
     remove_cgroup(cgroup_version_named(version), cgroup);
 }
