@@ -264,13 +264,15 @@ release_record(const char *name, const char *record,
 static int
 each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
 {
-    char buf[RECORD_MAX];
+    char *buf = malloc(RECORD_MAX); /* not on the stack: a page is used */
     struct dirent *e;
     int ret = 0, end;
-    DIR *dir = opendir(state_dir);
+    DIR *dir = buf ? opendir(state_dir) : NULL;
 
-    if (!dir)
+    if (!dir) {
+        free(buf);
         return failed("opendir(\"%s\")", state_dir);
+    }
     while (ret == 0 && (e = readdir(dir))) {
         const char *record = buf;
         unsigned long pidns;
@@ -282,11 +284,12 @@ each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
             continue;
         if (strcmp(e->d_name, own_name) == 0)
             record = own_record;
-        else if (read_record(e->d_name, buf, sizeof(buf)) == -1)
+        else if (read_record(e->d_name, buf, RECORD_MAX) == -1)
             continue;
         ret = visit(e->d_name, pid, record, arg);
     }
     closedir(dir);
+    free(buf);
     return ret;
 }
 

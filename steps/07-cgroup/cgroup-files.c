@@ -36,7 +36,7 @@ file_path(char *path, size_t len, const char *dir, const char *file)
 int
 cgroup_try_write(const char *dir, const char *file, const char *value)
 {
-    char path[PATH_MAX * 2];
+    char path[PATH_MAX];
     ssize_t n = -1;
     int fd, err;
 
@@ -85,7 +85,7 @@ cgroup_open(const char *dir, const char *file)
 bool
 cgroup_has_file(const char *dir, const char *file)
 {
-    char path[PATH_MAX * 2];
+    char path[PATH_MAX];
 
     return file_path(path, sizeof(path), dir, file) == 0 &&
            access(path, F_OK) == 0;
@@ -95,7 +95,7 @@ cgroup_has_file(const char *dir, const char *file)
 int
 cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 {
-    char path[PATH_MAX * 2];
+    char path[PATH_MAX];
     FILE *f;
 
     buf[0] = '\0';
@@ -113,7 +113,7 @@ cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 long long
 cgroup_read_number(const char *dir, const char *file, const char *key)
 {
-    char path[PATH_MAX * 2], word[64];
+    char path[PATH_MAX], word[64];
     long long value, found = -1;
     FILE *f;
 
@@ -253,7 +253,7 @@ void
 cgroup_make_dirs(const char *root, const char *cgroup,
                  void (*parent_ready)(const char *dir))
 {
-    char dir[PATH_MAX * 2];
+    char dir[PATH_MAX];
     size_t len;
     int tries = 0;
 
@@ -265,7 +265,12 @@ again:
         int n = strcspn(s, "/");
         bool last = s[n] == '\0';
 
-        len += snprintf(dir + len, sizeof(dir) - len, "/%.*s", n, s);
+        if (len < sizeof(dir))
+            len += snprintf(dir + len, sizeof(dir) - len, "/%.*s", n, s);
+        if (len >= sizeof(dir)) {
+            errno = ENAMETOOLONG;
+            die("mkdir(\"%s/%s\")", root, cgroup);
+        }
         if (trace_call(mkdir(dir, 0755), "mkdir(\"%s\", 0755)", dir) == -1 &&
             (last || errno != EEXIST)) {
             /* Another runtime's last container took the parent away
@@ -291,7 +296,7 @@ again:
 int
 cgroup_kill_procs(const char *dir, int rounds)
 {
-    char path[PATH_MAX * 2];
+    char path[PATH_MAX];
 
     if (file_path(path, sizeof(path), dir, "cgroup.procs") == -1)
         return -1;
@@ -363,13 +368,14 @@ cgroup_remove_parent(const char *mnt, const char *cgroup)
     const char *slash = strrchr(cgroup, '/');
     int len = slash ? (int)(slash - cgroup) : 0;
     size_t name_len = strlen(CGROUP_DEFAULT_PARENT);
-    char dir[PATH_MAX * 2];
+    char dir[PATH_MAX];
 
     if (len < (int)name_len ||
         strncmp(slash - name_len, CGROUP_DEFAULT_PARENT, name_len) ||
-        (len > (int)name_len && slash[-(int)name_len - 1] != '/'))
+        (len > (int)name_len && slash[-(int)name_len - 1] != '/') ||
+        snprintf(dir, sizeof(dir), "%s/%.*s", mnt, len, cgroup) >=
+            (int)sizeof(dir))
         return;
-    snprintf(dir, sizeof(dir), "%s/%.*s", mnt, len, cgroup);
     if (rmdir(dir) == 0)
         trace("rmdir(\"%s\") = 0", dir);
 }

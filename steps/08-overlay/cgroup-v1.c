@@ -249,7 +249,7 @@ io_weight(const char *dir, long weight)
 static void
 write_limits(const char *cgroup, const struct options *o)
 {
-    char dir[PATH_MAX * 2], value[32];
+    char dir[PATH_MAX], value[32];
 
     if (o->memory != NO_MEMORY_LIMIT &&
         controller_dir("memory", cgroup, dir, sizeof(dir)))
@@ -305,7 +305,7 @@ cgroup_v1_make(const char *cgroup, const struct options *o,
 void
 cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s, bool all)
 {
-    char dir[PATH_MAX * 2], state[16];
+    char dir[PATH_MAX], state[16];
 
     if (controller_dir("memory", cgroup, dir, sizeof(dir)))
         s->oom_kills =
@@ -337,7 +337,7 @@ cgroup_v1_stats(const char *cgroup, struct cgroup_stats *s, bool all)
 static bool
 remove_empty(const char *cgroup, const struct options *o)
 {
-    char mnt[PATH_MAX], dir[PATH_MAX * 2];
+    char mnt[PATH_MAX], dir[PATH_MAX];
     bool busy = false;
 
     for (size_t i = 0; i < ARRAY_SIZE(controllers); i++) {
@@ -370,7 +370,7 @@ cgroup_v1_remove(const char *cgroup)
 {
     const struct options *o =
         own_cgroup && strcmp(cgroup, own_cgroup) == 0 ? own_options : NULL;
-    char mnt[PATH_MAX], dir[PATH_MAX * 2], state[16];
+    char mnt[PATH_MAX], dir[PATH_MAX], state[16];
 
     if (!remove_empty(cgroup, o))
         return;
@@ -401,7 +401,7 @@ void
 cgroup_v1_freeze(const char *cgroup, bool frozen)
 {
     const char *want = frozen ? "FROZEN" : "THAWED";
-    char dir[PATH_MAX * 2], state[16];
+    char dir[PATH_MAX], state[16];
 
     if (!controller_dir("freezer", cgroup, dir, sizeof(dir))) {
         errno = ENOENT;
