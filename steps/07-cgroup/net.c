@@ -55,18 +55,21 @@ ifindex(const char *name)
     return must(index ? index : -1, "if_nametoindex(\"%s\")", name);
 }
 
-/* RTM_NEWLINK: ifi_change says which flags change, ifi_flags to what. */
+/*
+ * RTM_NEWLINK: ifi_change says which flags change, ifi_flags to what. A
+ * link may be named by IFLA_IFNAME instead of its index (ifi_index 0):
+ * no lookup first.
+ */
 static void
 link_up(const char *name)
 {
-    struct ifinfomsg ifi = {.ifi_family = AF_UNSPEC,
-                            .ifi_index = ifindex(name),
-                            .ifi_flags = IFF_UP,
-                            .ifi_change = IFF_UP};
+    struct ifinfomsg ifi = {
+        .ifi_family = AF_UNSPEC, .ifi_flags = IFF_UP, .ifi_change = IFF_UP};
     struct nl_request req;
     char what[64];
 
     nl_start(&req, RTM_NEWLINK, 0, &ifi, sizeof(ifi));
+    nl_add(&req, IFLA_IFNAME, name, strlen(name) + 1);
     snprintf(what, sizeof(what), "RTM_NEWLINK %s up", name);
     send_request(&req, what);
 }
