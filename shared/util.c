@@ -106,14 +106,20 @@ pid_namespace_inode(void)
 static int
 read_process_stat(pid_t pid, char *state, unsigned long long *ticks)
 {
-    char path[64], buf[1024], *field;
-    FILE *f;
+    char path[64], buf[1024], *field = NULL;
+    ssize_t n;
+    int fd;
 
     snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-    if (!(f = fopen(path, "re")))
+    /* open(2), read(2): one line, read whole. */
+    if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
         return -1;
-    field = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
-    fclose(f);
+    n = read(fd, buf, sizeof(buf) - 1);
+    close(fd);
+    if (n > 0) {
+        buf[n] = '\0';
+        field = strrchr(buf, ')');
+    }
     /* After "pid (comm)": field 3 is the state; skip to field 22. */
     if (field && sscanf(field, ") %c", state) != 1)
         field = NULL;

@@ -91,42 +91,71 @@ cgroup_has_file(const char *dir, const char *file)
            access(path, F_OK) == 0;
 }
 
+/*
+ * Reads dir/file, a few short lines, into buf with one read(2): a cgroup
+ * file shows what it holds in one go, and needs no stdio buffer.
+ */
+static int
+read_file(const char *dir, const char *file, char *buf, size_t len)
+{
+    char path[PATH_MAX];
+    ssize_t n;
+    int fd;
+
+    buf[0] = '\0';
+    if (file_path(path, sizeof(path), dir, file) == -1 ||
+        (fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+        return -1;
+    n = read(fd, buf, len - 1);
+    close(fd);
+    if (n == -1)
+        return -1;
+    buf[n] = '\0';
+    return 0;
+}
+
 /* Reads the first line of dir/file into buf, newline dropped. */
 int
 cgroup_read(const char *dir, const char *file, char *buf, size_t len)
 {
-    char path[PATH_MAX];
-    FILE *f;
-
-    buf[0] = '\0';
-    if (file_path(path, sizeof(path), dir, file) == -1 ||
-        !(f = fopen(path, "re")))
+    if (read_file(dir, file, buf, len) == -1)
         return -1;
-    if (!fgets(buf, len, f))
-        buf[0] = '\0';
-    fclose(f);
     buf[strcspn(buf, "\n")] = '\0';
     return 0;
 }
 
-/* A number: the file's first word, or the value of "key N" in it; or -1. */
+/* A number, as the whole word; or -1. */
+static long long
+number(const char *word)
+{
+    char *end;
+    long long value = word ? strtoll(word, &end, 10) : -1;
+
+    return word && end != word && !*end ? value : -1;
+}
+
+/*
+ * A number: the file's first word, or the value of "key N" in it; or -1.
+ * The files read so (memory.events, cpu.stat, pids.peak, ...) are a few
+ * lines each.
+ */
 long long
 cgroup_read_number(const char *dir, const char *file, const char *key)
 {
-    char path[PATH_MAX], word[64];
-    long long value, found = -1;
-    FILE *f;
+    char buf[1024], *word, *save;
 
-    if (file_path(path, sizeof(path), dir, file) == -1 ||
-        !(f = fopen(path, "re")))
+    if (read_file(dir, file, buf, sizeof(buf)) == -1)
         return -1;
+    word = strtok_r(buf, " \n", &save);
     if (!key)
-        found = fscanf(f, "%lld", &value) == 1 ? value : -1;
-    while (key && found == -1 && fscanf(f, "%63s %lld", word, &value) == 2)
+        return number(word);
+    for (; word; word = strtok_r(NULL, " \n", &save)) {
+        char *value = strtok_r(NULL, " \n", &save);
+
         if (strcmp(word, key) == 0)
-            found = value;
-    fclose(f);
-    return found;
+            return number(value);
+    }
+    return -1;
 }
 
 /* ---- hierarchies, in /proc/self/mountinfo ---- */
