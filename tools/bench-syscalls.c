@@ -171,8 +171,11 @@ remove_parents(void)
     }
 }
 
-/* Before the fork: each hierarchy's cgroup (mkdir(2)), and the limits of
- * step 07's --memory 64M --pids 64. */
+static int join_fd[MAX_HIER]; /* the file each child moves itself in by */
+
+/* Before the fork: each hierarchy's cgroup (mkdir(2)), the limits of
+ * step 07's --memory 64M --pids 64, and the file the child joins by (v1:
+ * tasks, v2: cgroup.procs), opened. */
 static void
 cgroup_before(void)
 {
@@ -180,6 +183,10 @@ cgroup_before(void)
     for (int i = 0; i < n_hier; i++) {
         snprintf(path, sizeof(path), "%s/%s/bench", hier[i], cg_parent);
         must(mkdir(path, 0755), "mkdir(cgroup)");
+        snprintf(path, sizeof(path), "%s/%s/bench/%s", hier[i], cg_parent,
+                 cgroup_v2 ? "cgroup.procs" : "tasks");
+        join_fd[i] = open(path, O_WRONLY | O_CLOEXEC);
+        must(join_fd[i], "open(tasks)");
         write_if_there(i, cgroup_v2 ? "memory.max" : "memory.limit_in_bytes",
                        "67108864");
         write_if_there(
@@ -189,22 +196,21 @@ cgroup_before(void)
     }
 }
 
-/* While the child waits: its PID into each cgroup.procs. */
+/* The child moves itself in, as step 07's does: "0" into each. */
 static void
-cgroup_place(pid_t pid)
+cgroup_child(void)
 {
-    char text[16];
-    snprintf(text, sizeof(text), "%d", (int)pid);
     for (int i = 0; i < n_hier; i++)
-        write_if_there(i, "cgroup.procs", text);
+        must(write(join_fd[i], "0", 1), "write(tasks)");
 }
 
-/* After it exited: rmdir(2) of each. */
+/* After it exited: the files closed, rmdir(2) of each cgroup. */
 static void
 cgroup_after(void)
 {
     char path[512];
     for (int i = 0; i < n_hier; i++) {
+        close(join_fd[i]);
         snprintf(path, sizeof(path), "%s/%s/bench", hier[i], cg_parent);
         must(rmdir(path), "rmdir(cgroup)");
     }
@@ -317,32 +323,30 @@ overlay_child(void)
 struct scenario {
     const char *name, *what;
     void (*before)(void); /* in the parent, before the fork */
-    void (*place)(pid_t); /* in the parent, while the child waits */
     void (*child)(void); /* in the child, then it exits */
     void (*after)(void); /* in the parent, after waitpid */
 };
 
 static const struct scenario scenarios[] = {
-    {"fork", "fork(2), _exit(2), waitpid(2): the floor", NULL, NULL, NULL,
-     NULL},
+    {"fork", "fork(2), _exit(2), waitpid(2): the floor", NULL, NULL, NULL},
     {"mount-ns", "unshare(CLONE_NEWNS), mount(/, MS_REC|MS_PRIVATE)", NULL,
-     NULL, mount_ns, NULL},
+     mount_ns, NULL},
     {"mounts",
      "mount-ns + step 04's tree: bind, proc, sysfs, /dev, "
      "pivot_root",
-     NULL, NULL, mounts_child, NULL},
+     NULL, mounts_child, NULL},
     {"cgroup",
-     "a cgroup in memory, pids, freezer: mkdir, limits, cgroup.procs, "
-     "rmdir",
-     cgroup_before, cgroup_place, NULL, cgroup_after},
+     "a cgroup in memory, pids, freezer: mkdir, limits, the child writing "
+     "itself into tasks, rmdir",
+     cgroup_before, cgroup_child, cgroup_after},
     {"cgroup-mounts",
      "mount-ns + a tmpfs, and each v1 hierarchy mounted read-only in it", NULL,
-     NULL, cgroup_mounts_child, NULL},
+     cgroup_mounts_child, NULL},
     {"overlay", "mount-ns + a tmpfs; mkdir upper, work in it; mount(overlay)",
-     NULL, NULL, overlay_child, NULL},
+     NULL, overlay_child, NULL},
 };
 
-/* One run: fork, let the child go once placed, wait; in milliseconds. */
+/* One run: fork, let the child go, wait; in milliseconds. */
 static double
 run_once(const struct scenario *s)
 {
@@ -363,8 +367,6 @@ run_once(const struct scenario *s)
         _exit(0);
     }
     close(gate[0]);
-    if (s->place)
-        s->place(pid);
     must(write(gate[1], "1", 1), "write(gate)");
     close(gate[1]);
     int status;
