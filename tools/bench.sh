@@ -41,6 +41,8 @@
 #   BENCH_RUNS=200     timed runs per command (after BENCH_WARMUP=20), in
 #                      BENCH_ROUNDS=4 rounds over all the commands
 #   BENCH_MEM_RUNS=5   runs per command for the memory (the median)
+#   BENCH_QUIET_RUNS=15  starts after a pause of the newest step, bwrap
+#                      and crun (0 leaves that part out)
 #   BENCH_ONLY=REGEX   only the commands whose label matches (extended
 #                      regular expression), plus fork/exec and crun
 set -eu
@@ -53,6 +55,7 @@ RUNS=${BENCH_RUNS:-200}
 WARMUP=${BENCH_WARMUP:-20}
 ROUNDS=${BENCH_ROUNDS:-4}
 MEM_RUNS=${BENCH_MEM_RUNS:-5}
+QUIET_RUNS=${BENCH_QUIET_RUNS:-15}
 ONLY=${BENCH_ONLY:-}
 CG_PARENT=boxstep-bench
 LAUNCH=$BUILD/tools/bench-launch
@@ -279,6 +282,33 @@ echo "$prog: the bare calls of mounts, cgroups, overlay" \
 mkdir "$tmp/syscalls"
 "$SYSCALLS" "$ROOTFS" "$tmp/syscalls" "$CG_PARENT" "$RUNS" >"$tmp/bare"
 
+# --- a start after a pause ---------------------------------------------
+# The rounds above start each command back to back. A lock a start takes
+# may then stay cheap from the run before (step 07 once waited 10 ms for
+# an RCU grace period after every pause, chapter 9), and a start typed at
+# a shell comes after a pause. So the newest step, bwrap and crun start
+# QUIET_RUNS times more, each after 0.3 s of sleep (hyperfine --prepare).
+# "LABEL<TAB>MEDIAN_MS" a line.
+: >"$tmp/quiet"
+if [ "$QUIET_RUNS" -gt 0 ]; then
+    echo "$prog: $QUIET_RUNS starts after a pause each,"         "of the newest step, bwrap and crun" >&2
+    set --
+    newest=$(awk -F '\t' '$2 == "step" { l = $0 } END { print l }' "$tmp/cmds")
+    for line in "$newest" "$(grep -E '^(bwrap|crun)	' "$tmp/cmds")"; do
+        [ -n "$line" ] || continue
+        printf '%s\n' "$line"
+    done | while IFS='	' read -r label group cmd; do
+        printf '%s\t%s\n' "$label" "$cmd"
+    done >"$tmp/quiet-cmds"
+    while IFS='	' read -r label cmd; do
+        set -- "$@" -n "$label" "$cmd"
+    done <"$tmp/quiet-cmds"
+    hyperfine -N --style none --runs "$QUIET_RUNS" --prepare "sleep 0.3" \
+        --export-json "$tmp/quiet.json" "$@" >&2
+    jq -r '.results[] | "\(.command)\t\(.median * 1000)"' \
+        "$tmp/quiet.json" >"$tmp/quiet"
+fi
+
 # --- the report ---------------------------------------------------------
 cpu=$(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n 1)
 machine="Linux $(uname -r), $(nproc) CPUs: $cpu"
@@ -289,5 +319,19 @@ tools/bench-report.sh "$tmp/cmds" "$tmp/times" "$tmp/memory" \
 tools/bench-picture.sh "$BUILD/bench.tsv" |
     tools/pictures.sh svg >"$BUILD/bench.svg" ||
     echo "$prog: could not draw $BUILD/bench.svg (make picture-deps?)" >&2
+if [ -s "$tmp/quiet" ]; then
+    awk -F '\t' -v runs="$QUIET_RUNS" '
+        FNR == NR { back[$1] = $2; next }
+        FNR == 1 {
+            print ""
+            printf "A start after a pause: the median of %d starts, each after ", runs
+            print "0.3 s of sleep, beside the same command back to back (above):"
+            print ""
+            print "| command | after a pause | back to back |"
+            print "|---|--:|--:|"
+        }
+        { printf "| %s | %.2f | %.2f |\n", $1, $2, back[$1] }
+    ' "$tmp/times" "$tmp/quiet" >>"$BUILD/bench.md"
+fi
 cat "$BUILD/bench.md"
 echo "$prog: wrote $BUILD/bench.md, $BUILD/bench.tsv and $BUILD/bench.svg" >&2
