@@ -256,6 +256,20 @@ release_record(const char *name, const char *record,
     return 0;
 }
 
+/* The PID in a record's name, PIDNS-PID; 0 if the name is not one. */
+static pid_t
+record_pid(const char *name)
+{
+    size_t digits = strspn(name, "0123456789");
+    char *end;
+    long pid;
+
+    if (digits == 0 || name[digits] != '-')
+        return 0;
+    pid = strtol(name + digits + 1, &end, 10);
+    return *end == '\0' && pid > 0 && pid <= INT_MAX ? (pid_t)pid : 0;
+}
+
 /*
  * Calls visit(name, pid, record, arg) for each record of the directory,
  * which must be locked; a record's name is PIDNS-PID. This runtime's own
@@ -266,7 +280,7 @@ each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
 {
     char *buf = malloc(RECORD_MAX); /* not on the stack: a page is used */
     struct dirent *e;
-    int ret = 0, end;
+    int ret = 0;
     DIR *dir = buf ? opendir(state_dir) : NULL;
 
     if (!dir) {
@@ -275,12 +289,9 @@ each_record(int (*visit)(const char *, pid_t, const char *, void *), void *arg)
     }
     while (ret == 0 && (e = readdir(dir))) {
         const char *record = buf;
-        unsigned long pidns;
-        int pid;
+        pid_t pid = record_pid(e->d_name);
 
-        end = 0;
-        if (sscanf(e->d_name, "%lu-%d%n", &pidns, &pid, &end) != 2 ||
-            e->d_name[end] || pid <= 0)
+        if (pid == 0)
             continue;
         if (strcmp(e->d_name, own_name) == 0)
             record = own_record;

@@ -7,6 +7,7 @@
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -106,7 +107,7 @@ pid_namespace_inode(void)
 static int
 read_process_stat(pid_t pid, char *state, unsigned long long *ticks)
 {
-    char path[64], buf[1024], *field = NULL;
+    char path[64], buf[1024], *field = NULL, *end;
     ssize_t n;
     int fd;
 
@@ -120,12 +121,16 @@ read_process_stat(pid_t pid, char *state, unsigned long long *ticks)
         buf[n] = '\0';
         field = strrchr(buf, ')');
     }
-    /* After "pid (comm)": field 3 is the state; skip to field 22. */
-    if (field && sscanf(field, ") %c", state) != 1)
+    /* After "pid (comm) ": field 3 is the state; skip to field 22. */
+    if (field && field[1] == ' ' && field[2])
+        *state = field[2];
+    else
         field = NULL;
     for (int i = 3; field && i <= 22; i++)
         field = strchr(field + 1, ' ');
-    if (!field || sscanf(field, "%llu", ticks) != 1) {
+    if (field)
+        *ticks = strtoull(field, &end, 10);
+    if (!field || end == field) {
         errno = EINVAL;
         return -1;
     }

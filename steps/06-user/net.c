@@ -182,6 +182,28 @@ create_bridge(struct in_addr gateway)
 }
 
 /*
+ * The device, destination and mask of a line of /proc/net/route (its
+ * fields 1, 2 and 8, the addresses in hex); false for the header line.
+ * line is cut into its fields.
+ */
+static bool
+route_fields(char *line, char **dev, uint32_t *dst, uint32_t *mask)
+{
+    char *field[8], *save, *dst_end, *mask_end;
+    int n = 0;
+
+    for (char *f = strtok_r(line, " \t\n", &save); f && n < 8;
+         f = strtok_r(NULL, " \t\n", &save))
+        field[n++] = f;
+    if (n < 8)
+        return false;
+    *dev = field[0];
+    *dst = strtoul(field[1], &dst_end, 16);
+    *mask = strtoul(field[7], &mask_end, 16);
+    return *dst_end == '\0' && *mask_end == '\0';
+}
+
+/*
  * Whether addr/prefix overlaps a route of the host's main table, the one
  * `ip route` lists, read from /proc/net/route (proc(5)); routes through
  * the device `except` do not count. Two subnets overlap when they agree
@@ -192,14 +214,13 @@ static bool
 route_overlaps(struct in_addr addr, int prefix, const char *except)
 {
     uint32_t want = prefix ? ~0U << (32 - prefix) : 0, dst, mask;
-    char line[256], dev[IFNAMSIZ + 1];
+    char line[256], *dev;
     bool overlap = false;
     FILE *f = fopen("/proc/net/route", "re");
 
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "%16s %x %*x %*x %*d %*d %*d %x", dev, &dst, &mask) ==
-                3 &&
-            mask && strcmp(dev, except)) {
+        if (route_fields(line, &dev, &dst, &mask) && mask &&
+            strcmp(dev, except)) {
             uint32_t both = ntohl(mask) & want;
 
             overlap |= (ntohl(dst) & both) == (ntohl(addr.s_addr) & both);

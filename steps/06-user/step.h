@@ -152,6 +152,8 @@ void setup_root_readonly(const struct container *c);
 /* rootless.c (06): an ordinary user's container. */
 void parse_rootfs_access(const char *rootfs);
 void parse_rootless(struct options *o);
+bool parse_subid_line(char *line, char **name, unsigned long *start,
+                      unsigned long *count);
 void rootless_default_map(const char *file, unsigned long own,
                           struct id_map *m);
 void parent_map_helper(const char *helper, pid_t pid, const struct id_map *m);

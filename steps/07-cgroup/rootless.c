@@ -49,6 +49,27 @@ user_name(uid_t uid, char *name, size_t len)
 }
 
 /*
+ * A line of subuid(5) or subgid(5), "NAME:START:COUNT"; false if it is not
+ * one. line is cut where the name ends.
+ */
+bool
+parse_subid_line(char *line, char **name, unsigned long *start,
+                 unsigned long *count)
+{
+    char *end;
+
+    *name = strsep(&line, ":");
+    if (!line || !**name)
+        return false;
+    *start = strtoul(line, &end, 10);
+    if (end == line || *end != ':')
+        return false;
+    line = end + 1;
+    *count = strtoul(line, &end, 10);
+    return end != line;
+}
+
+/*
  * The range subuid(5) or subgid(5) grants the caller, or a count of 0.
  * Both files name the user (by name or by uid), subgid(5) too: a gid is
  * no key there. The first line that names it counts.
@@ -56,7 +77,7 @@ user_name(uid_t uid, char *name, size_t len)
 static struct id_range
 granted_range(const char *file)
 {
-    char name[256] = "", number[24], line[512], who[256];
+    char name[256] = "", number[24], line[512], *who;
     struct id_range r = {0};
     unsigned long start, count;
     FILE *f = fopen(file, "re");
@@ -64,7 +85,7 @@ granted_range(const char *file)
     user_name(getuid(), name, sizeof(name));
     snprintf(number, sizeof(number), "%u", (unsigned)getuid());
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "%255[^:]:%lu:%lu", who, &start, &count) == 3 &&
+        if (parse_subid_line(line, &who, &start, &count) &&
             (strcmp(who, name) == 0 || strcmp(who, number) == 0)) {
             r = (struct id_range){
                 .inside = 1, .outside = start, .count = count};

@@ -113,12 +113,12 @@ parse_map(const char *opt, const struct str_list *specs, struct id_map *m)
 static void
 check_not_granted(const char *file, unsigned long base)
 {
-    char line[512], who[256];
+    char line[512], *who;
     unsigned long start, count;
     FILE *f = fopen(file, "re");
 
     while (f && fgets(line, sizeof(line), f))
-        if (sscanf(line, "%255[^:]:%lu:%lu", who, &start, &count) == 3 &&
+        if (parse_subid_line(line, &who, &start, &count) &&
             overlap(base, start, RANGE_SIZE, count)) {
             fclose(f);
             errno = EEXIST;
@@ -157,11 +157,13 @@ static void
 note_taken_range(const char *record, void *arg)
 {
     bool *taken = arg;
-    char value[24];
+    char value[24], *end;
     unsigned long base;
 
-    if (state_get(record, "ids", value, sizeof(value)) == 0 &&
-        sscanf(value, "%lu", &base) == 1 && base >= POOL_BASE &&
+    if (state_get(record, "ids", value, sizeof(value)) != 0)
+        return;
+    base = strtoul(value, &end, 10);
+    if (end != value && base >= POOL_BASE &&
         (base - POOL_BASE) % RANGE_SIZE == 0 &&
         (base - POOL_BASE) / RANGE_SIZE < POOL_RANGES)
         taken[(base - POOL_BASE) / RANGE_SIZE] = true;

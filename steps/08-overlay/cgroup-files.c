@@ -331,14 +331,15 @@ cgroup_kill_procs(const char *dir, int rounds)
         return -1;
     for (int round = 0; round < rounds; round++) {
         FILE *f = fopen(path, "re");
+        char line[24];
         int pid, found = 0;
 
         if (!f)
             return 0;
-        while (fscanf(f, "%d", &pid) == 1 && ++found)
+        while (fgets(line, sizeof(line), f) && ++found)
             /* kill(2); 0 is a process this PID namespace does not see
              * (v2 lists it so), and kill(0) would hit our own group. */
-            if (pid > 0)
+            if ((pid = atoi(line)) > 0)
                 trace_call(kill(pid, SIGKILL), "kill(%d, SIGKILL)", pid);
         fclose(f);
         if (!found)

@@ -66,14 +66,15 @@ is_controller(const char *word)
 {
     static char names[1024];
     static bool read;
-    char line[256], name[64], key[66];
+    char line[256], key[66];
     size_t n = 0;
     FILE *f;
 
     if (!read && (f = fopen("/proc/cgroups", "re"))) {
         while (fgets(line, sizeof(line), f) && n < sizeof(names))
-            if (line[0] != '#' && sscanf(line, "%63s", name) == 1)
-                n += snprintf(names + n, sizeof(names) - n, " %s ", name);
+            if (line[0] != '#')
+                n += snprintf(names + n, sizeof(names) - n, " %.*s ",
+                              (int)strcspn(line, " \t\n"), line);
         fclose(f);
     }
     read = true;

@@ -87,7 +87,6 @@ static bool
 mount_fs_type(const char *path, char type[64])
 {
     struct statx stx;
-    unsigned long id;
     char *line = NULL, *sep;
     size_t size = 0;
     bool found = false;
@@ -98,9 +97,10 @@ mount_fs_type(const char *path, char type[64])
         return false;
     f = fopen("/proc/self/mountinfo", "re");
     while (f && !found && getline(&line, &size, f) > 0)
-        found = sscanf(line, "%lu", &id) == 1 && id == stx.stx_mnt_id &&
-                (sep = strstr(line, " - ")) &&
-                sscanf(sep + 3, "%63s", type) == 1;
+        found =
+            strtoul(line, NULL, 10) == stx.stx_mnt_id &&
+            (sep = strstr(line, " - ")) &&
+            snprintf(type, 64, "%.*s", (int)strcspn(sep + 3, " "), sep + 3) > 0;
     free(line);
     if (f)
         fclose(f);
