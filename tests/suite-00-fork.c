@@ -183,7 +183,8 @@ sigterm_forwarded(const char *step)
 
 /*
  * -v traces the calls from both sides, each line tagged with the side and
- * its PID: the parent's tag is the runtime's own PID.
+ * its PID: the parent's tag is the runtime's own PID. The child is made by
+ * clone(), or from step 07 on cgroup v2 by clone3() (CLONE_INTO_CGROUP).
  */
 static void
 trace(const char *step)
@@ -194,7 +195,7 @@ trace(const char *step)
     run(&p, ARGV(STEP, "-v", PROBE, "exit", "0"));
     expect_status(&p, 0, "-v probe exit 0");
     snprintf(pattern, sizeof(pattern),
-             "^\\[parent %d\\] clone\\(.*SIGCHLD\\) "
+             "^\\[parent %d\\] clone3?\\(.*SIGCHLD.*\\) "
              "= [0-9]+$",
              (int)p.pid);
     if (!matches(p.err, pattern))

@@ -497,16 +497,20 @@ clone_into_cgroup(int (*fn)(void *), int flags, struct container *c)
 
 /*
  * The child, first thing, on v1: it moves itself into its cgroup, write(2)
- * of "0" (itself) to each tasks file the runtime opened for it. It may, though
- * it is no longer host root: the kernel asks who opened the file. So COMMAND
- * and all it forks start inside. Why the child, and not the runtime
- * writing the child's PID: moving another process takes a lock that
- * every fork in the system takes too (cgroup_threadgroup_rwsem), and the
- * first to take it for writing after a quiet while waits for an RCU grace
- * period, 10 ms and more on this machine; on v1 a task that moves only
- * itself, through tasks, needs no such lock. On v2, where cgroup.procs
- * would move a whole process and take it, clone_into_cgroup() makes the
- * child inside, and there is nothing to join here.
+ * of "0" (itself) to each tasks file the runtime opened for it. It may:
+ * a user namespace changes what it may do, not yet who it is (still host
+ * root until setup_user(); rootless, the user, as the runtime was), and
+ * the kernel checks whoever opened the file anyway. So COMMAND and all it
+ * forks start inside. Why the child, and not the runtime writing the
+ * child's PID: moving a task named by its PID takes a lock that every
+ * fork in the system takes too (cgroup_threadgroup_rwsem), and the first
+ * to take it for writing after a quiet while waits for an RCU grace
+ * period, 10 ms and more on this machine; a single thread moving itself
+ * ("0" to tasks) is spared it in recent kernels (6.12 and 6.18 here). On v2,
+ * where cgroup.procs would move a whole process under that lock,
+ * clone_into_cgroup() made the child inside: it only closes its copy of the
+ * directory, which its init would otherwise hold for the container's whole
+ * life.
  */
 void
 join_cgroup(const struct container *c)
@@ -519,6 +523,8 @@ join_cgroup(const struct container *c)
              c->join_fds[i], dir);
         close(c->join_fds[i]);
     }
+    if (c->cgroup_dir != -1)
+        close(c->cgroup_dir);
 }
 
 /*
@@ -548,10 +554,10 @@ parent_release_cgroup(const char *record)
 /*
  * unshare(2) CLONE_NEWCGROUP, cgroup_namespaces(7): a cgroup namespace
  * is rooted where its creator stands, its cgroup in each hierarchy. So
- * it is made now, by the child, after the runtime moved it into the
- * container's cgroup: /proc/self/cgroup then shows "/", and the host's
- * paths stay hidden. clone() could not do it: the child was not inside
- * yet.
+ * it is made now, by the child, once it is in the container's cgroup
+ * (join_cgroup()): /proc/self/cgroup then shows "/", and the host's
+ * paths stay hidden. clone() could not do it on v1: the child was not
+ * inside yet.
  */
 void
 setup_cgroup_namespace(void)

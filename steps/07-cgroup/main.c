@@ -4,9 +4,10 @@
  *
  * Adds CLONE_NEWCGROUP, made by the child with unshare(2). The runtime
  * makes the container a cgroup of its own, below "boxstep" at the root
- * of each hierarchy, writes its limits and moves the child into it
- * before releasing it; the child then makes a cgroup namespace, rooted
- * there, and mounts a cgroup filesystem read-only on /sys/fs/cgroup.
+ * of each hierarchy, and writes its limits; the child moves itself into
+ * it first thing (on v2, clone3() makes it there), then makes a cgroup
+ * namespace, rooted there, and mounts a cgroup filesystem read-only on
+ * /sys/fs/cgroup.
  * cgroup v2 when the host offers it, v1 (cgroup-v1.c) otherwise.
  */
 static const char step_name[] = "07-cgroup";
