@@ -217,9 +217,6 @@ void parent_map_helper(const char *helper, pid_t pid, const struct id_map *m);
 
 /* cgroup.c (07): limits, priority, accounting and control; cgroup v2. */
 void parent_make_cgroup(struct container *c);
-void parent_close_cgroup_files(struct container *c);
-void join_cgroup(const struct container *c);
-pid_t clone_into_cgroup(int (*fn)(void *), int flags, struct container *c);
 void parent_release_cgroup(const char *record);
 void setup_cgroup_namespace(void);
 void setup_cgroup_mounts(const struct container *c);
@@ -227,6 +224,13 @@ void cgroup_read_stats(enum cgroup_version v, const char *cgroup,
                        struct cgroup_stats *s, bool all);
 void cgroup_freeze(enum cgroup_version v, const char *cgroup, bool frozen);
 bool cgroup_delegated(char *rel, size_t len);
+bool v2_root(char *root, size_t len);
+
+/* cgroup-join.c (07): how the child gets into its cgroup. */
+void open_join_files(struct container *c);
+void parent_close_cgroup_files(struct container *c);
+pid_t clone_into_cgroup(int (*fn)(void *), int flags, struct container *c);
+void join_cgroup(const struct container *c);
 
 /* cgroup-options.c (07): the options, the name, what is said at exit. */
 void parse_cgroup(struct options *o);

@@ -19,12 +19,14 @@
  * v2 is used when cgroup2's root offers the memory, pids and cpu
  * controllers, v1 otherwise. cgroup-files.c has the small tools both
  * share (a traced write, a read, mkdir and rmdir), cgroup-options.c what
- * the user says and is told. The flow, in the order that matters:
+ * the user says and is told, cgroup-join.c how the child gets in. The
+ * flow, in the order that matters:
  *
  *   runtime, before clone  mkdir the cgroup, write its limits, record it,
- *                          open the file the child joins it by
- *   child, first           write 0 (itself) to that file: it moves in,
- *                          and COMMAND starts inside
+ *                          open what the child joins it by
+ *   child, first           v1: write 0 (itself) to each tasks file, so it
+ *                          moves in (v2: clone3() made it inside); COMMAND
+ *                          starts inside
  *   child                  unshare(CLONE_NEWCGROUP): its cgroup becomes
  *                          its "/"; a cgroup filesystem, read-only, on
  *                          /sys/fs/cgroup
@@ -40,14 +42,12 @@
  * kernel's Documentation/admin-guide/cgroup-v2.rst.
  */
 #include <errno.h>
-#include <linux/sched.h> /* struct clone_args, CLONE_INTO_CGROUP */
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "step.h"
@@ -78,7 +78,7 @@ has_word(const char *list, const char *word)
  * cgroup2's mount point when its root offers memory, pids and cpu; what
  * it offers is read once.
  */
-static bool
+bool
 v2_root(char *root, size_t len)
 {
     static int offers = -1; /* not read yet */
@@ -382,31 +382,6 @@ make_v2(const struct container *c, const char *delegated)
 }
 
 /*
- * How the child gets in, opened here, before clone(), by the runtime
- * (host root, or rootless the user the subtree is delegated to). v1: the
- * tasks file of each hierarchy, which the child writes itself into
- * through its copy of the descriptor. v2: the cgroup's directory, which
- * clone3(2) makes the child in (open(2), O_DIRECTORY).
- */
-static void
-open_join_files(struct container *c)
-{
-    char root[PATH_MAX], dir[PATH_MAX * 2];
-
-    if (c->cgroup_version == CGROUP_V1) {
-        for (size_t i = 0; i < c->v1_count; i++) {
-            snprintf(dir, sizeof(dir), "%s/%s", c->v1[i].mount, c->cgroup);
-            c->join_fds[c->join_count++] = cgroup_open(dir, "tasks");
-        }
-        return;
-    }
-    v2_root(root, sizeof(root));
-    snprintf(dir, sizeof(dir), "%s/%s", root, c->cgroup);
-    c->cgroup_dir = must(open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC),
-                         "open(\"%s\", O_DIRECTORY)", dir);
-}
-
-/*
  * Under the state lock, before clone(): the name, then the cgroup and
  * its limits. The record names the cgroup before it exists, and its
  * removal is on the cleanup list before it is made, so that no exit, not
@@ -455,76 +430,6 @@ parent_make_cgroup(struct container *c)
         make_v2(c, delegated);
     }
     open_join_files(c);
-}
-
-/* After clone(): the runtime's copies of those files go; the child's stay. */
-void
-parent_close_cgroup_files(struct container *c)
-{
-    for (size_t i = 0; i < c->join_count; i++)
-        close(c->join_fds[i]);
-    if (c->cgroup_dir != -1)
-        close(c->cgroup_dir);
-}
-
-/*
- * v2: the child is made in its cgroup, clone3(2) with CLONE_INTO_CGROUP
- * and the cgroup's directory: it never exists outside it, and nothing
- * has to move it, so no lock is taken for writing (join_cgroup() says
- * why that matters). glibc has no wrapper: syscall(2). With no stack
- * given, the child runs on a copy of the runtime's, as after fork(2): it
- * returns here, runs fn and exits.
- */
-pid_t
-clone_into_cgroup(int (*fn)(void *), int flags, struct container *c)
-{
-    struct clone_args args = {
-        .flags = (unsigned)(flags & ~CSIGNAL) | CLONE_INTO_CGROUP,
-        .exit_signal = (unsigned)(flags & CSIGNAL),
-        .cgroup = (unsigned)c->cgroup_dir,
-    };
-    pid_t pid = syscall(SYS_clone3, &args, sizeof(args));
-
-    if (pid == 0)
-        _exit(fn(c));
-    if (pid == -1)
-        die_hint(userns_blocked_hint(errno),
-                 "clone3({%s|CLONE_INTO_CGROUP, %d})", clone_flags_str(flags),
-                 c->cgroup_dir);
-    return must(pid, "clone3({%s|CLONE_INTO_CGROUP, %d})",
-                clone_flags_str(flags), c->cgroup_dir);
-}
-
-/*
- * The child, first thing, on v1: it moves itself into its cgroup, write(2)
- * of "0" (itself) to each tasks file the runtime opened for it. It may:
- * a user namespace changes what it may do, not yet who it is (still host
- * root until setup_user(); rootless, the user, as the runtime was), and
- * the kernel checks whoever opened the file anyway. So COMMAND and all it
- * forks start inside. Why the child, and not the runtime writing the
- * child's PID: moving a task named by its PID takes a lock that every
- * fork in the system takes too (cgroup_threadgroup_rwsem), and the first
- * to take it for writing after a quiet while waits for an RCU grace
- * period, 10 ms and more on this machine; a single thread moving itself
- * ("0" to tasks) is spared it in recent kernels (6.12 and 6.18 here). On v2,
- * where cgroup.procs would move a whole process under that lock,
- * clone_into_cgroup() made the child inside: it only closes its copy of the
- * directory, which its init would otherwise hold for the container's whole
- * life.
- */
-void
-join_cgroup(const struct container *c)
-{
-    char dir[PATH_MAX * 2];
-
-    for (size_t i = 0; i < c->join_count; i++) {
-        snprintf(dir, sizeof(dir), "%s/%s/tasks", c->v1[i].mount, c->cgroup);
-        must(write(c->join_fds[i], "0", 1), "write(%d \"%s\", \"0\")",
-             c->join_fds[i], dir);
-        close(c->join_fds[i]);
-    }
-    if (c->cgroup_dir != -1)
-        close(c->cgroup_dir);
 }
 
 /*

@@ -240,9 +240,6 @@ void parent_map_helper(const char *helper, pid_t pid, const struct id_map *m);
 
 /* cgroup.c (07): limits, priority, accounting and control; cgroup v2. */
 void parent_make_cgroup(struct container *c);
-void parent_close_cgroup_files(struct container *c);
-void join_cgroup(const struct container *c);
-pid_t clone_into_cgroup(int (*fn)(void *), int flags, struct container *c);
 void parent_release_cgroup(const char *record);
 void setup_cgroup_namespace(void);
 void setup_cgroup_mounts(const struct container *c);
@@ -250,6 +247,13 @@ void cgroup_read_stats(enum cgroup_version v, const char *cgroup,
                        struct cgroup_stats *s, bool all);
 void cgroup_freeze(enum cgroup_version v, const char *cgroup, bool frozen);
 bool cgroup_delegated(char *rel, size_t len);
+bool v2_root(char *root, size_t len);
+
+/* cgroup-join.c (07): how the child gets into its cgroup. */
+void open_join_files(struct container *c);
+void parent_close_cgroup_files(struct container *c);
+pid_t clone_into_cgroup(int (*fn)(void *), int flags, struct container *c);
+void join_cgroup(const struct container *c);
 
 /* cgroup-options.c (07): the options, the name, what is said at exit. */
 void parse_cgroup(struct options *o);
@@ -291,9 +295,12 @@ void cgroup_v1_remove(const char *cgroup);
 void cgroup_v1_freeze(const char *cgroup, bool frozen);
 void setup_cgroup_v1_mounts(const struct container *c);
 
-/* overlay.c (08): files of its own, copied only when written. */
+/* image.c (08): what --image names, and where the layer goes. */
 void parse_image(struct options *o);
 void parse_layer(const char *dir, struct image_layer *l);
+void check_layer_dir_reachable(uid_t uid, gid_t gid);
+
+/* overlay.c (08): files of its own, copied only when written. */
 void parent_make_layer(struct container *c);
 void parent_attach_layers(struct container *c);
 void setup_overlay(const struct container *c);
