@@ -986,6 +986,18 @@ killed_runtime_leaves_nothing(const char *step)
     run(&q, BOX(NULL, "--rm-layer", "stays"));
 }
 
+/* Runs argv with BOXSTEP_LAYER_DIR=dir, then puts the sandbox's back. */
+static void
+run_with_layer_dir(struct proc *p, const char *dir, char *const argv[])
+{
+    char saved[PATH_MAX];
+
+    snprintf(saved, sizeof(saved), "%s", getenv("BOXSTEP_LAYER_DIR"));
+    setenv("BOXSTEP_LAYER_DIR", dir, 1);
+    run(p, argv);
+    setenv("BOXSTEP_LAYER_DIR", saved, 1);
+}
+
 /*
  * Bad input, said clearly, with 125, and nothing half made (the harness
  * checks the layer directory): a missing layer, --image with --rootfs, a
@@ -996,7 +1008,7 @@ static void
 layer_errors(const char *step)
 {
     char dir[PATH_MAX], opts[PATH_MAX * 3], env[PATH_MAX + 32];
-    const char *tmp = getenv("TMPDIR"), *saved = getenv("BOXSTEP_LAYER_DIR");
+    const char *tmp = getenv("TMPDIR");
     struct proc p;
 
     expect_exit_125(BOX("/no/such/layer", "/bin/true"),
@@ -1021,10 +1033,7 @@ layer_errors(const char *step)
     }
     run_tool(ARGV("/bin/mount", "-t", "overlay", "overlay", "-o", opts, dir));
     snprintf(env, sizeof(env), "%s/layers", dir);
-    setenv("BOXSTEP_LAYER_DIR", env, 1);
-    run(&p, BOX(NULL, "--keep", "/bin/true"));
-    setenv("BOXSTEP_LAYER_DIR", saved, 1);
-    snprintf(env, sizeof(env), "%s/layers", dir);
+    run_with_layer_dir(&p, env, BOX(NULL, "--keep", "/bin/true"));
     run_tool(ARGV("/bin/rm", "-rf", env));
     run_tool(ARGV("/bin/umount", dir));
     if (p.status != 125 || !strstr(p.err, "refuses"))
@@ -1034,16 +1043,13 @@ layer_errors(const char *step)
     snprintf(env, sizeof(env), "%s/layers", dir);
     if (mkdir(dir, 0700) == -1)
         fail_check("mkdir %s: %s", dir, strerror(errno));
-    setenv("BOXSTEP_LAYER_DIR", env, 1);
-    run(&p, BOX(NULL, "--keep", "/bin/true"));
-    setenv("BOXSTEP_LAYER_DIR", saved, 1);
+    run_with_layer_dir(&p, env, BOX(NULL, "--keep", "/bin/true"));
     run_tool(ARGV("/bin/rm", "-rf", dir));
     if (p.status != 125 || !strstr(p.err, "cannot pass through"))
         fail_check("a layer directory below a 0700 one: %d %s", p.status,
                    p.err);
 }
 
-/* --verbose says how the root was made: an overlay, idmapped layers. */
 /*
  * A layer kept by --keep holds what its container wrote, and host root
  * reads the store files of each --image part: a "layers" file planted
@@ -1087,7 +1093,7 @@ kept_layer_not_an_image(const char *step)
 static void
 foreign_layer_dir_untouched(const char *step)
 {
-    const char *tmp = getenv("TMPDIR"), *saved = getenv("BOXSTEP_LAYER_DIR");
+    const char *tmp = getenv("TMPDIR");
     char dir[PATH_MAX], precious[PATH_MAX + 16];
     struct proc gc, p;
 
@@ -1095,10 +1101,8 @@ foreign_layer_dir_untouched(const char *step)
     snprintf(precious, sizeof(precious), "%s/precious", dir);
     if (mkdir(dir, 0755) == -1 || mkdir(precious, 0700) == -1)
         fail_check("mkdir %s: %s", precious, strerror(errno));
-    setenv("BOXSTEP_LAYER_DIR", dir, 1);
-    run(&gc, BOX(NULL, "--gc"));
-    run(&p, BOX(NULL, "/bin/true"));
-    setenv("BOXSTEP_LAYER_DIR", saved, 1);
+    run_with_layer_dir(&gc, dir, BOX(NULL, "--gc"));
+    run_with_layer_dir(&p, dir, BOX(NULL, "/bin/true"));
     if (access(precious, F_OK) == -1)
         fail_check("--gc with BOXSTEP_LAYER_DIR=%s removed %s (%d %s)", dir,
                    precious, gc.status, gc.err);
@@ -1108,6 +1112,7 @@ foreign_layer_dir_untouched(const char *step)
                    p.err);
 }
 
+/* --verbose says how the root was made: an overlay, idmapped layers. */
 static void
 verbose_overlay(const char *step)
 {
