@@ -39,6 +39,8 @@ awk -F '\t' -v machine="$machine" -v runs="$runs" -v rounds="$rounds" \
     function ratio(a, b) { return b > 0 ? sprintf("%.1f", a / b) : "-" }
     # The bare calls that stand beside a layer, by the step'"'"'s name.
     function bare_of(step) {
+        if (step ~ /-pid$/) return "pid-init"
+        if (step ~ /-net$/) return "net-lo"
         if (step ~ /-mount$/) return "mounts"
         if (step ~ /-cgroup$/) return "cgroup"
         if (step ~ /-overlay$/) return "overlay"
@@ -86,7 +88,7 @@ awk -F '\t' -v machine="$machine" -v runs="$runs" -v rounds="$rounds" \
                 crun ? ratio(median[l], crun) : "-", hwm[l], rss[l]
         }
         print ""
-        print "What each layer adds, in milliseconds: a step'"'"'s median less the step'"'"'s before it; unshare(1)'"'"'s for the same namespaces likewise (the ratio only where unshare adds 0.05 ms or more); the bare calls of a layer that is more than a namespace (tools/bench-syscalls.c), over a fork that does nothing."
+        print "What each layer adds, in milliseconds: a step'"'"'s median less the step'"'"'s before it; unshare(1)'"'"'s for the same namespaces likewise (the ratio only where unshare adds 0.05 ms or more); the bare calls of a layer that is more than a namespace, or does more than unshare does (tools/bench-syscalls.c), over a fork that does nothing."
         print ""
         print "| layer | the step adds | unshare adds | step / unshare | step − unshare | bare calls |"
         print "|---|--:|--:|--:|--:|--:|"

@@ -8,9 +8,12 @@
  * the same flags is the kernel's share of a namespace. Mounts, cgroups
  * and overlay have no unshare to compare with: here are their calls,
  * done the shortest way with nothing around them, so a step's cost can
- * be read against them. Each scenario runs RUNS times, after a warm-up,
- * as one fork(2) of a child that does the scenario's work and exits,
- * timed from before the fork to after waitpid(2) (the work a namespace's
+ * be read against them. Two namespace layers do more than unshare(1)
+ * does, and get their bare calls too: step 03's PID 1 forks its command,
+ * and step 05 brings the loopback up. Each scenario runs RUNS times,
+ * after a warm-up, as one fork(2) (or clone(2) into the scenario's new
+ * namespace) of a child that does the scenario's work and exits, timed
+ * from before the fork to after waitpid(2) (the work a namespace's
  * teardown does at exit counts, as it does for a step). The lines on
  * stdout, one per scenario, tab-separated:
  *
@@ -26,11 +29,15 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <net/if.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -318,32 +325,74 @@ overlay_child(void)
     must(mount("overlay", merged, "overlay", 0, opts), "mount(overlay)");
 }
 
+/* --- PID 1 and the loopback --------------------------------------------- */
+
+/*
+ * Step 03's PID 1, in the PID namespace its clone made: an init that
+ * forks its command (here one that exits at once) and waits for it.
+ */
+static void
+init_child(void)
+{
+    pid_t command = fork();
+    must(command, "fork(command)");
+    if (command == 0)
+        _exit(0);
+    must(waitpid(command, NULL, 0), "waitpid(command)");
+}
+
+/*
+ * Step 05's loopback, up in the network namespace the clone made. The
+ * step sends an RTM_NEWLINK message; ioctl(2) SIOCSIFFLAGS is the
+ * shortest way to the same kernel work (netdevice(7)): the device opens,
+ * and IPv4 and IPv6 give it its addresses and routes.
+ */
+static void
+loopback_child(void)
+{
+    struct ifreq ifr = {.ifr_name = "lo"};
+    int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    must(fd, "socket(AF_INET)");
+    must(ioctl(fd, SIOCGIFFLAGS, &ifr), "ioctl(lo, SIOCGIFFLAGS)");
+    ifr.ifr_flags |= IFF_UP;
+    must(ioctl(fd, SIOCSIFFLAGS, &ifr), "ioctl(lo, SIOCSIFFLAGS)");
+    close(fd);
+}
+
 /* --- the runs -------------------------------------------------------- */
 
 struct scenario {
     const char *name, *what;
+    int clone_flags; /* the child's new namespaces, or 0: a fork */
     void (*before)(void); /* in the parent, before the fork */
     void (*child)(void); /* in the child, then it exits */
     void (*after)(void); /* in the parent, after waitpid */
 };
 
 static const struct scenario scenarios[] = {
-    {"fork", "fork(2), _exit(2), waitpid(2): the floor", NULL, NULL, NULL},
-    {"mount-ns", "unshare(CLONE_NEWNS), mount(/, MS_REC|MS_PRIVATE)", NULL,
+    {"fork", "fork(2), _exit(2), waitpid(2): the floor", 0, NULL, NULL, NULL},
+    {"pid-init",
+     "clone(CLONE_NEWPID), and PID 1 forks a command and waits for it",
+     CLONE_NEWPID, NULL, init_child, NULL},
+    {"net-ns", "clone(CLONE_NEWNET), nothing more: what unshare -n does",
+     CLONE_NEWNET, NULL, NULL, NULL},
+    {"net-lo", "clone(CLONE_NEWNET), and lo up (ioctl SIOCSIFFLAGS)",
+     CLONE_NEWNET, NULL, loopback_child, NULL},
+    {"mount-ns", "unshare(CLONE_NEWNS), mount(/, MS_REC|MS_PRIVATE)", 0, NULL,
      mount_ns, NULL},
     {"mounts",
      "mount-ns + step 04's tree: bind, proc, sysfs, /dev, "
      "pivot_root",
-     NULL, mounts_child, NULL},
+     0, NULL, mounts_child, NULL},
     {"cgroup",
      "a cgroup in memory, pids, freezer: mkdir, limits, the child writing "
      "itself into tasks, rmdir",
-     cgroup_before, cgroup_child, cgroup_after},
+     0, cgroup_before, cgroup_child, cgroup_after},
     {"cgroup-mounts",
-     "mount-ns + a tmpfs, and each v1 hierarchy mounted read-only in it", NULL,
-     cgroup_mounts_child, NULL},
+     "mount-ns + a tmpfs, and each v1 hierarchy mounted read-only in it", 0,
+     NULL, cgroup_mounts_child, NULL},
     {"overlay", "mount-ns + a tmpfs; mkdir upper, work in it; mount(overlay)",
-     NULL, overlay_child, NULL},
+     0, NULL, overlay_child, NULL},
 };
 
 /* One run: fork, let the child go, wait; in milliseconds. */
@@ -356,7 +405,14 @@ run_once(const struct scenario *s)
     double start = now_ms();
     if (s->before)
         s->before();
-    pid_t pid = fork();
+    /*
+     * clone(2) with no stack of its own returns in the child on a copy of
+     * the parent's, as fork(2) does; the new namespaces are the child's.
+     */
+    pid_t pid = s->clone_flags
+                    ? (pid_t)syscall(SYS_clone, SIGCHLD | s->clone_flags, NULL,
+                                     NULL, NULL, 0)
+                    : fork();
     must(pid, "fork()");
     if (pid == 0) {
         close(gate[1]);
