@@ -1112,6 +1112,40 @@ foreign_layer_dir_untouched(const char *step)
                    p.err);
 }
 
+/*
+ * --layers, --rm-layer and --gc read no image: a copy of the binary with
+ * no rootfs beside it (its default image) lists a kept layer, removes it,
+ * and collects garbage; the same copy cannot run a container, for want of
+ * that image (the control: the image is missing indeed).
+ */
+static void
+layer_control_without_image(const char *step)
+{
+    char dir[PATH_MAX], bin[PATH_MAX + 16];
+    struct proc list, rm, gc, ran;
+
+    snprintf(dir, sizeof(dir), "%s/no-image", getenv("TMPDIR"));
+    snprintf(bin, sizeof(bin), "%s/boxstep", dir);
+    if (mkdir(dir, 0755) == -1)
+        fail_check("mkdir %s: %s", dir, strerror(errno));
+    run_tool(ARGV("/bin/cp", STEP, bin));
+    run_tool(BOX(NULL, "--keep", "--name", "listed", "/bin/true"));
+    run(&list, ARGV(bin, "--layers"));
+    run(&rm, ARGV(bin, "--rm-layer", "listed"));
+    run(&gc, ARGV(bin, "--gc"));
+    run(&ran, ARGV(bin, "--net", "none", "/bin/true"));
+    if (layer_there("listed"))
+        run_tool(BOX(NULL, "--rm-layer", "listed"));
+    run_tool(ARGV("/bin/rm", "-rf", dir));
+    if (ran.status != 125 || !strstr(ran.err, "make rootfs"))
+        fail_check("the copy found an image: %d %s", ran.status, ran.err);
+    if (list.status != 0 || !strstr(list.out, "listed\t"))
+        fail_check("--layers without an image: %d %s", list.status, list.err);
+    if (rm.status != 0 || gc.status != 0)
+        fail_check("--rm-layer, --gc without an image: %d %s; %d %s", rm.status,
+                   rm.err, gc.status, gc.err);
+}
+
 /* --verbose says how the root was made: an overlay, idmapped layers. */
 static void
 verbose_overlay(const char *step)
@@ -1163,6 +1197,8 @@ main(void)
         {"kept_layer", "08", "never_read_as_an_image", kept_layer_not_an_image,
          NULL},
         {"foreign_layer_dir", "08", "left_alone", foreign_layer_dir_untouched,
+         NULL},
+        {"layer_control", "08", "needs_no_image", layer_control_without_image,
          NULL},
         {"verbose", "08", "says_how", verbose_overlay, NULL},
         {"verbose_no_idmap", "08", "says_how", verbose_overlay_no_idmap, NULL},

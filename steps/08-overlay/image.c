@@ -25,10 +25,11 @@
 /*
  * Where the layers live: BOXSTEP_LAYER_DIR (the tests' own), else
  * /var/lib/boxstep for root, and for an ordinary user
- * $XDG_DATA_HOME/boxstep or ~/.local/share/boxstep.
+ * $XDG_DATA_HOME/boxstep or ~/.local/share/boxstep. All that --layers,
+ * --rm-layer and --gc need: they read no image, and work without one.
  */
-static void
-choose_layer_dir(void)
+void
+parse_layer_dir(void)
 {
     static char dir[PATH_MAX];
     const char *env = getenv("BOXSTEP_LAYER_DIR");
@@ -114,7 +115,7 @@ parse_image(struct options *o)
     if (o->layer_count == 0)
         usage_error("--image %s: no layer", spec);
     o->rootfs = o->layers[o->layer_count - 1].path;
-    choose_layer_dir();
+    parse_layer_dir();
 }
 
 /*

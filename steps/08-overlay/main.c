@@ -143,6 +143,13 @@ parse_args(struct options *o, int argc, char *argv[])
     trace_enabled = o->verbose;
     o->command = first < argc ? argv + first : default_command;
     o->command_given = first < argc; /* 08: else an image's cmd */
+    if (o->gc || o->list_layers || o->rm_layer) { /* 08: no image read */
+        parse_layer_dir();
+        o->rootless = geteuid() != 0; /* 06: its own state directory */
+        if (o->rootless)
+            parse_rootless(o);
+        return;
+    }
     parse_image(o); /* 08: --image, its base is the rootfs */
     if (!o->rootfs) /* 04 */
         o->rootfs = default_rootfs();

@@ -297,6 +297,7 @@ void setup_cgroup_v1_mounts(const struct container *c);
 
 /* image.c (08): what --image names, and where the layer goes. */
 void parse_image(struct options *o);
+void parse_layer_dir(void);
 void parse_layer(const char *dir, struct image_layer *l);
 void check_layer_dir_reachable(uid_t uid, gid_t gid);
 
