@@ -1113,6 +1113,43 @@ foreign_layer_dir_untouched(const char *step)
 }
 
 /*
+ * --keep keeps the layer of a container that started, and only that: a
+ * start refused before COMMAND (--user the image does not list, a
+ * --workdir it lacks: 125) leaves no layer, and says so; a COMMAND not
+ * found (127) did start, and its layer is kept (the control).
+ */
+static void
+keep_needs_a_start(const char *step)
+{
+    struct proc p, q, r;
+    bool user_kept, workdir_kept, started_kept;
+
+    run(&p, BOX(NULL, "--keep", "--name", "no-user", "--user", "nosuch",
+                "/bin/true"));
+    user_kept = layer_there("no-user");
+    run(&q, BOX(NULL, "--keep", "--name", "no-dir", "--workdir", "/no/such/dir",
+                "/bin/true"));
+    workdir_kept = layer_there("no-dir");
+    run(&r, BOX(NULL, "--keep", "--name", "started", "/no/such/command"));
+    started_kept = strstr(answer(BOX(NULL, "--layers")), "started\t");
+    run_tool(BOX(NULL, "--rm-layer", "started"));
+    if (user_kept || workdir_kept) {
+        run(&r, BOX(NULL, "--rm-layer", "no-user"));
+        run(&r, BOX(NULL, "--rm-layer", "no-dir"));
+        fail_check("a container that never started kept its layer: "
+                   "--user nosuch %s (%d), --workdir %s (%d)",
+                   user_kept ? "kept" : "not kept", p.status,
+                   workdir_kept ? "kept" : "not kept", q.status);
+    }
+    if (p.status != 125 || q.status != 125 || !strstr(p.err, "not kept"))
+        fail_check("a start that failed: %d, %d: %s", p.status, q.status,
+                   p.err);
+    if (r.status != 127 || !started_kept)
+        fail_check("COMMAND not found (%d) did not keep its layer: %s",
+                   r.status, r.err);
+}
+
+/*
  * --layers, --rm-layer and --gc read no image: a copy of the binary with
  * no rootfs beside it (its default image) lists a kept layer, removes it,
  * and collects garbage; the same copy cannot run a container, for want of
@@ -1197,6 +1234,8 @@ main(void)
         {"kept_layer", "08", "never_read_as_an_image", kept_layer_not_an_image,
          NULL},
         {"foreign_layer_dir", "08", "left_alone", foreign_layer_dir_untouched,
+         NULL},
+        {"keep_start", "08", "keeps_only_a_started_layer", keep_needs_a_start,
          NULL},
         {"layer_control", "08", "needs_no_image", layer_control_without_image,
          NULL},

@@ -195,6 +195,7 @@ child(void *arg)
     setup_network(c);
     setup_image_user(c); /* 08: --user, --workdir, or the image's */
     setup_death_signal(c);
+    setup_say_started(c); /* 08: --keep: the layer is kept */
     return run_init(c);
 }
 

@@ -87,11 +87,47 @@ make_dir(const char *parent, const char *name, uid_t uid, gid_t gid)
              (unsigned)uid, (unsigned)gid);
 }
 
-/* At the runtime's exit: a kept layer is said, with how to use it. */
+/*
+ * --keep keeps the layer of a container that started: its child got
+ * through the whole set-up, to the fork of COMMAND, whatever COMMAND then
+ * does (a name not found, 127, included). A start that failed (the
+ * runtime's set-up, the child's overlay, --user or --workdir refused) ends
+ * with 125 before that, and the layer, which holds nothing the container
+ * wrote, goes as a throwaway one does. The exit status cannot tell the
+ * two, as COMMAND may exit 125 itself: the child says it started with a
+ * byte on a pipe, which the runtime reads at its exit without waiting. A
+ * runtime killed with SIGKILL before the start leaves the layer kept,
+ * empty, for --rm-layer.
+ */
+void
+setup_say_started(const struct container *c)
+{
+    if (c->opts->keep)
+        must(write(c->started[1], "1", 1), "write(%d, \"1\", 1)",
+             c->started[1]);
+}
+
+/* At the runtime's exit: a kept layer is said, with how to use it; the
+ * layer of a container that never started goes. */
 static void
 leave_kept_layer(void *arg)
 {
-    report_kept_layer(arg);
+    struct container *c = arg;
+    char byte;
+
+    /* read(2): EAGAIN when the child never wrote, on O_NONBLOCK */
+    if (read(c->started[0], &byte, 1) == 1) {
+        report_kept_layer(c);
+        return;
+    }
+    if (trace_call(remove_tree(c->layer), "remove_tree(\"%s\")", c->layer) ==
+        -1)
+        warn("remove_tree(\"%s\")", c->layer);
+    else
+        fprintf(stderr,
+                "%s: the container did not start: its layer is not "
+                "kept\n",
+                program_name);
 }
 
 /*
@@ -107,6 +143,9 @@ make_kept_layer(struct container *c)
     gid_t gid = geteuid() == 0 ? host_root(&c->gid_map) : (gid_t)-1;
     struct statfs fs;
 
+    /* pipe2(2): O_NONBLOCK, the runtime never waits on it */
+    must(pipe2(c->started, O_CLOEXEC | O_NONBLOCK),
+         "pipe2(..., O_CLOEXEC|O_NONBLOCK)");
     if (state_make_layer(c->name, c->layer, sizeof(c->layer)) == -1)
         die_hint(errno == EEXIST ? "a kept layer or a running container has "
                                    "that name: --name another, or "

@@ -172,6 +172,7 @@ struct container {
     size_t join_count;
     int cgroup_dir; /* 07: v2: its directory, for clone3(2), or -1 */
     char layer[PATH_MAX]; /* 08: its upper and work: LAYER_DIR/NAME if kept */
+    int started[2]; /* 08: --keep: the child's word that it started, a pipe */
     char
         scratch[PATH_MAX]; /* 08: its tmpfs's mount point, LAYER_DIR/.scratch */
 };
@@ -305,6 +306,7 @@ void check_layer_dir_reachable(uid_t uid, gid_t gid);
 void parent_make_layer(struct container *c);
 void parent_attach_layers(struct container *c);
 void setup_overlay(const struct container *c);
+void setup_say_started(const struct container *c);
 unsigned long host_root(const struct id_map *m);
 
 /* commit.c (08): a kept layer, stacked on an image: a commit. */
