@@ -3,11 +3,11 @@
  * from step 08 on.
  *
  * Read and checked before anything is made: each layer of --image A:B:C
- * (a directory, or an image of build/image-import's store, commit.c), its
- * real path, and the layer directory (BOXSTEP_LAYER_DIR, or the default
- * for root and for an ordinary user), which the container's root must be
- * able to pass through to reach its layers. overlay.c makes and mounts
- * them.
+ * (a directory, or an image of build/image-import's store:
+ * image-config.c), its real path, and the layer directory
+ * (BOXSTEP_LAYER_DIR, or the default for root and for an ordinary user),
+ * which the container's root must be able to pass through to reach its
+ * layers. overlay.c makes and mounts them.
  *
  * Man pages: realpath(3), stat(2), overlayfs
  * (Documentation/filesystems/overlayfs.rst).

@@ -311,11 +311,13 @@ unsigned long host_root(const struct id_map *m);
 
 /* commit.c (08): a kept layer, stacked on an image: a commit. */
 bool read_keep_record(const char *layer, struct image_layer *l);
-bool read_store_image(const char *dir, struct options *o);
 void write_keep_record(const struct container *c);
 void report_kept_layer(const struct container *c);
 int range_userns(const struct container *c, const struct image_layer *l);
 int control_layers(const struct options *o);
+
+/* image-config.c (08): a store image's config: command, env, user. */
+bool read_store_image(const char *dir, struct options *o);
 void setup_image_user(const struct container *c);
 extern char user_home[PATH_MAX];
 
