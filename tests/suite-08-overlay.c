@@ -1085,6 +1085,85 @@ kept_layer_not_an_image(const char *step)
 }
 
 /*
+ * DIR/upper, with DIR/keep beside it, as --keep leaves a layer, and a
+ * file of host uid:gid 5000:5000 in it; the keep record claims that it
+ * was written under 5000 on, as whoever may write DIR could claim. Made
+ * by root (the test), the record too, but for the owner given.
+ */
+static void
+plant_kept_layer(const char *dir, uid_t owner)
+{
+    char upper[PATH_MAX + 8], path[PATH_MAX + 16];
+
+    snprintf(upper, sizeof(upper), "%s/upper", dir);
+    snprintf(path, sizeof(path), "%s/owned", upper);
+    if (mkdir(dir, 0700) == -1 || mkdir(upper, 0755) == -1)
+        fail_check("mkdir %s: %s", upper, strerror(errno));
+    write_file(upper, "owned", "x\n");
+    if (chown(path, 5000, 5000) == -1)
+        fail_check("chown %s: %s", path, strerror(errno));
+    write_file(dir, "keep", "uid=5000\ngid=5000\ncount=1\n");
+    snprintf(path, sizeof(path), "%s/keep", dir);
+    if (chown(path, owner, owner) == -1)
+        fail_check("chown %s: %s", path, strerror(errno));
+}
+
+/* What stat -c %u:%g says inside of /owned, on dir/upper over the build's
+ * image, and of /new, which a container kept in the layer kept. */
+static const char *
+owner_inside(const char *step, const char *dir, const char *file)
+{
+    static char out[3][64];
+    static int which;
+    char stacked[PATH_MAX * 2 + 16];
+    char *text = out[which++ % 3];
+    struct proc p;
+
+    snprintf(stacked, sizeof(stacked), "%s/upper:%s/rootfs", dir, build_dir());
+    run(&p, BOX(stacked, "/bin/stat", "-c", "%u:%g", (char *)file));
+    snprintf(text, 64, "%s", p.status == 0 ? p.out : p.err);
+    text[strcspn(text, "\n")] = '\0';
+    return text;
+}
+
+/*
+ * A keep record counts only where --keep writes it, LAYER_DIR/NAME/keep,
+ * and only when it is the caller's: one planted beside an image directory
+ * elsewhere, or in LAYER_DIR owned by another uid, does not choose the
+ * range the layer is idmapped from: the file of host uid 5000 shows as
+ * 5000 inside, as in any image, not as root. A layer --keep kept still
+ * shows its files as root's (the control).
+ */
+static void
+keep_record_only_in_layer_dir(const char *step)
+{
+    char elsewhere[PATH_MAX], planted[PATH_MAX], kept[PATH_MAX];
+    const char *outside, *foreign, *genuine;
+    struct proc p;
+
+    snprintf(elsewhere, sizeof(elsewhere), "%s/fake", getenv("TMPDIR"));
+    snprintf(planted, sizeof(planted), "%s/planted",
+             getenv("BOXSTEP_LAYER_DIR"));
+    snprintf(kept, sizeof(kept), "%s/genuine", getenv("BOXSTEP_LAYER_DIR"));
+    run(&p, BOX(NULL, "--keep", "--name", "genuine", "/bin/sh", "-c",
+                "echo x > /new")); /* and LAYER_DIR is made */
+    plant_kept_layer(elsewhere, 0);
+    plant_kept_layer(planted, 5000);
+    outside = owner_inside(step, elsewhere, "/owned");
+    foreign = owner_inside(step, planted, "/owned");
+    genuine = owner_inside(step, kept, "/new");
+    run_tool(ARGV("/bin/rm", "-rf", elsewhere, planted));
+    run_tool(BOX(NULL, "--rm-layer", "genuine"));
+    if (strcmp(outside, "5000:5000") || strcmp(foreign, "5000:5000"))
+        fail_check("a planted keep record chose the range: /owned is %s "
+                   "beside an image, %s in the layer directory owned by "
+                   "uid 5000",
+                   outside, foreign);
+    if (strcmp(genuine, "0:0"))
+        fail_check("a layer --keep kept: /new is %s", genuine);
+}
+
+/*
  * BOXSTEP_LAYER_DIR may name any directory. The sweep (--gc, every run)
  * removes what no container claims only in one marked as boxstep's: a
  * directory with files of its own and no mark is refused, and --gc
@@ -1239,6 +1318,8 @@ main(void)
          NULL},
         {"layer_control", "08", "needs_no_image", layer_control_without_image,
          NULL},
+        {"keep_record", "08", "counts_only_in_the_layer_dir",
+         keep_record_only_in_layer_dir, NULL},
         {"verbose", "08", "says_how", verbose_overlay, NULL},
         {"verbose_no_idmap", "08", "says_how", verbose_overlay_no_idmap, NULL},
     };

@@ -21,16 +21,65 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "step.h"
 
-/* A layer kept by --keep is LAYER_DIR/NAME/upper, its record NAME/keep. */
-static void
-keep_record_path(const char *layer, char *path, size_t len)
+/*
+ * Whether layer, a real path, is where --keep puts a layer:
+ * LAYER_DIR/NAME/upper.
+ */
+static bool
+in_layer_dir(const char *layer)
 {
-    snprintf(path, len, "%s/../keep", layer);
+    char dir[PATH_MAX];
+    const char *name, *slash;
+    size_t len;
+
+    if (!realpath(layer_dir, dir))
+        return false; /* no layer kept yet */
+    len = strlen(dir);
+    if (strncmp(layer, dir, len) != 0 || layer[len] != '/')
+        return false;
+    name = layer + len + 1;
+    slash = strchr(name, '/');
+    return name[0] != '.' && slash && slash > name &&
+           strcmp(slash, "/upper") == 0;
+}
+
+/*
+ * A kept layer's record, LAYER_DIR/NAME/keep beside its upper directory,
+ * opened only there, and only when it is a regular file of the caller's
+ * that no one else may write: a keep file beside any other directory is
+ * anyone's to plant, and would choose the host range the layer is
+ * idmapped from. NULL otherwise: the layer is read as an image's.
+ */
+static FILE *
+open_keep_record(const char *layer)
+{
+    char path[PATH_MAX + 16];
+    struct stat st;
+    FILE *f = NULL;
+    int fd;
+
+    if (!in_layer_dir(layer))
+        return NULL;
+    snprintf(path, sizeof(path), "%s/../keep", layer);
+    /* open(2) O_NOFOLLOW, O_NONBLOCK: as open_store_file() does */
+    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (fd == -1)
+        return NULL;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
+        !(st.st_mode & 022))
+        f = fdopen(fd, "r");
+    else
+        trace("%s: not a keep record of uid %u's: not a kept layer", path,
+              (unsigned)geteuid());
+    if (!f)
+        close(fd);
+    return f;
 }
 
 /*
@@ -40,12 +89,11 @@ keep_record_path(const char *layer, char *path, size_t len)
 bool
 read_keep_record(const char *layer, struct image_layer *l)
 {
-    char path[PATH_MAX + 16], text[256] = "", value[32];
+    char text[256] = "", value[32];
     FILE *f;
     size_t n;
 
-    keep_record_path(layer, path, sizeof(path));
-    if (!(f = fopen(path, "re")))
+    if (!(f = open_keep_record(layer)))
         return false;
     n = fread(text, 1, sizeof(text) - 1, f);
     fclose(f);
@@ -69,10 +117,14 @@ write_keep_record(const struct container *c)
 {
     char path[PATH_MAX + 16];
     FILE *f;
+    int fd;
 
     snprintf(path, sizeof(path), "%s/keep", c->layer);
-    if (!(f = fopen(path, "wxe")))
-        die("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL)", path);
+    /* open(2), 0644: never writable by others, whatever the umask, as its
+     * reader requires */
+    fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+    if (fd == -1 || !(f = fdopen(fd, "w")))
+        die("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL, 0644)", path);
     fprintf(f, "uid=%lu\ngid=%lu\ncount=%lu\n", host_root(&c->uid_map),
             host_root(&c->gid_map), c->uid_map.ranges[0].count);
     if (fclose(f) == EOF)

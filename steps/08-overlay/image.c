@@ -96,6 +96,7 @@ parse_image(struct options *o)
 
     if (o->image && o->rootfs)
         usage_error("--image and --rootfs name the same thing: give one");
+    parse_layer_dir(); /* a kept layer is known by its place there */
     if (!copy)
         die("strdup()");
     for (char *dir = strtok_r(copy, ":", &save); dir;
@@ -115,7 +116,6 @@ parse_image(struct options *o)
     if (o->layer_count == 0)
         usage_error("--image %s: no layer", spec);
     o->rootfs = o->layers[o->layer_count - 1].path;
-    parse_layer_dir();
 }
 
 /*
