@@ -1085,6 +1085,36 @@ kept_layer_not_an_image(const char *step)
 }
 
 /*
+ * A kept layer is idmapped onto the next container by its whole maps, uid
+ * and gid each, every range: kept by a container that maps root alone,
+ * then 1-65535 from another host range, and its gids from a third, a
+ * file of uid 1000 and gid 5000 is still 1000:5000 on a container with
+ * the default maps, not nobody's; its root's file is root's (as in
+ * keep_commits).
+ */
+static void
+keep_remaps_every_range(const char *step)
+{
+    char stacked[PATH_MAX * 2 + 2];
+    struct proc p, q;
+
+    run(&p, BOX(NULL, "--keep", "--name", "ranges", "--uidmap", "0:2000000:1",
+                "--uidmap", "1:2100000:65535", "--gidmap", "0:2200000:65536",
+                "/bin/sh", "-c",
+                "echo x > /f && chown 1000:5000 /f && echo x > /r"));
+    if (p.status != 0)
+        fail_check("the keeping container failed: %d %s", p.status, p.err);
+    snprintf(stacked, sizeof(stacked), "%s:%s/rootfs", kept_path(&p),
+             build_dir());
+    run(&q, BOX(stacked, "/bin/stat", "-c", "%u:%g", "/f", "/r"));
+    run_tool(BOX(NULL, "--rm-layer", "ranges"));
+    if (q.status != 0 || strcmp(q.out, "1000:5000\n0:0\n"))
+        fail_check("the kept layer's files, on the next container (%d):\n"
+                   "%s%s",
+                   q.status, q.out, q.err);
+}
+
+/*
  * DIR/upper, with DIR/keep beside it, as --keep leaves a layer, and a
  * file of host uid:gid 5000:5000 in it; the keep record claims that it
  * was written under 5000 on, as whoever may write DIR could claim. Made
@@ -1102,7 +1132,7 @@ plant_kept_layer(const char *dir, uid_t owner)
     write_file(upper, "owned", "x\n");
     if (chown(path, 5000, 5000) == -1)
         fail_check("chown %s: %s", path, strerror(errno));
-    write_file(dir, "keep", "uid=5000\ngid=5000\ncount=1\n");
+    write_file(dir, "keep", "uidmap=0:5000:1\ngidmap=0:5000:1\n");
     snprintf(path, sizeof(path), "%s/keep", dir);
     if (chown(path, owner, owner) == -1)
         fail_check("chown %s: %s", path, strerror(errno));
@@ -1320,6 +1350,8 @@ main(void)
          NULL},
         {"keep_record", "08", "counts_only_in_the_layer_dir",
          keep_record_only_in_layer_dir, NULL},
+        {"keep_ranges", "08", "remaps_every_range", keep_remaps_every_range,
+         NULL},
         {"verbose", "08", "says_how", verbose_overlay, NULL},
         {"verbose_no_idmap", "08", "says_how", verbose_overlay_no_idmap, NULL},
     };

@@ -6,10 +6,10 @@
  * changes it made, and nothing else. Given as the top layer of --image
  * (--image KEPT:BASE), it makes a new image out of the old one: the
  * container is "committed", as image builders make each layer. Its files
- * belong to the host range the container was mapped to; a later
- * container has a range of its own, so the kept layer records the range
- * it was written under (LAYER_DIR/NAME/keep), and the runtime idmaps it
- * with a user namespace that maps that range onto the new one. --layers
+ * belong to the host ids the container was mapped to; a later container
+ * has a range of its own, so the kept layer records the maps it was
+ * written under (LAYER_DIR/NAME/keep), and the runtime idmaps it with a
+ * user namespace that takes each old host id to the new one. --layers
  * lists the kept layers, --rm-layer removes one.
  *
  * Man pages: user_namespaces(7), clone(2), mount_setattr(2).
@@ -26,6 +26,9 @@
 #include <unistd.h>
 
 #include "step.h"
+
+/* A keep record's size, at most: two maps of OPT_LIST_MAX ranges. */
+#define KEEP_RECORD_MAX 4096
 
 /*
  * Whether layer, a real path, is where --keep puts a layer:
@@ -83,13 +86,51 @@ open_keep_record(const char *layer)
 }
 
 /*
- * The range a kept layer's files were written under, from its keep
- * record: "uid=HOST gid=HOST count=N", one a line. false for an image.
+ * A map as a keep record holds it: each range CONTAINER:HOST:COUNT, as
+ * --uidmap takes it, joined by ','.
+ */
+static void
+format_map(const struct id_map *m, char *text, size_t len)
+{
+    size_t n = 0;
+
+    text[0] = '\0';
+    for (size_t i = 0; i < m->len && n < len; i++)
+        n += snprintf(text + n, len - n, "%s%lu:%lu:%lu", i ? "," : "",
+                      m->ranges[i].inside, m->ranges[i].outside,
+                      m->ranges[i].count);
+}
+
+/* The same, read back into m; false when text is not one. */
+static bool
+parse_kept_map(const char *text, struct id_map *m)
+{
+    const char *s = text;
+    char *end;
+
+    for (m->len = 0; *s && m->len < OPT_LIST_MAX; s = *end ? end + 1 : end) {
+        struct id_range *r = &m->ranges[m->len++];
+
+        r->inside = strtoul(s, &end, 10);
+        if (*end == ':')
+            r->outside = strtoul(end + 1, &end, 10);
+        if (*end == ':')
+            r->count = strtoul(end + 1, &end, 10);
+        if ((*end && *end != ',') || r->count == 0)
+            return false;
+    }
+    return m->len > 0 && !*s;
+}
+
+/*
+ * The maps a kept layer's files were written under, from its keep
+ * record: "uidmap=MAP" and "gidmap=MAP", a line each. false for an
+ * image's layer; a record that holds no such maps is refused.
  */
 bool
 read_keep_record(const char *layer, struct image_layer *l)
 {
-    char text[256] = "", value[32];
+    char text[KEEP_RECORD_MAX] = "", value[KEEP_RECORD_MAX];
     FILE *f;
     size_t n;
 
@@ -98,24 +139,29 @@ read_keep_record(const char *layer, struct image_layer *l)
     n = fread(text, 1, sizeof(text) - 1, f);
     fclose(f);
     text[n] = '\0';
-    if (state_get(text, "uid", value, sizeof(value)) == -1)
-        return false;
-    l->uid = strtoul(value, NULL, 10);
-    if (state_get(text, "gid", value, sizeof(value)) == 0)
-        l->gid = strtoul(value, NULL, 10);
-    if (state_get(text, "count", value, sizeof(value)) == 0)
-        l->count = strtoul(value, NULL, 10);
-    return l->count > 0;
+    if (state_get(text, "uidmap", value, sizeof(value)) == -1 ||
+        !parse_kept_map(value, &l->uid_map) ||
+        state_get(text, "gidmap", value, sizeof(value)) == -1 ||
+        !parse_kept_map(value, &l->gid_map)) {
+        errno = EINVAL;
+        die_hint(
+            "a layer kept by an older boxstep: --rm-layer NAME removes "
+            "it (--layers lists them)",
+            "--image %s: its keep record holds no uidmap= and gidmap=", layer);
+    }
+    return true;
 }
 
 /*
- * --keep: the record that keeps the layer, and says which host range
- * wrote it, so that a later container can idmap it onto its own.
+ * --keep: the record that keeps the layer, and says under which maps it
+ * was written, uid and gid, every range, so that a later container can
+ * idmap it onto its own.
  */
 void
 write_keep_record(const struct container *c)
 {
-    char path[PATH_MAX + 16];
+    char path[PATH_MAX + 16], uids[KEEP_RECORD_MAX / 2],
+        gids[KEEP_RECORD_MAX / 2];
     FILE *f;
     int fd;
 
@@ -125,8 +171,9 @@ write_keep_record(const struct container *c)
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd == -1 || !(f = fdopen(fd, "w")))
         die("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL, 0644)", path);
-    fprintf(f, "uid=%lu\ngid=%lu\ncount=%lu\n", host_root(&c->uid_map),
-            host_root(&c->gid_map), c->uid_map.ranges[0].count);
+    format_map(&c->uid_map, uids, sizeof(uids));
+    format_map(&c->gid_map, gids, sizeof(gids));
+    fprintf(f, "uidmap=%s\ngidmap=%s\n", uids, gids);
     if (fclose(f) == EOF)
         die("write(\"%s\")", path);
 }
@@ -164,18 +211,44 @@ hold_namespace(void *arg)
     return read(hold[0], &byte, 1) == -1;
 }
 
-/* One line of a map file of pid's, as the runtime writes it. */
+/*
+ * A map file of pid's that takes a kept layer's host ids, as its
+ * container's map (old) gave them, to this container's (new): for each
+ * container id both maps hold, the old host id goes to the new one, a
+ * line for each stretch where one range of each meet. An id only the old
+ * map held has no new host id: its files show as nobody (65534). One
+ * write(2), as the kernel takes a map.
+ */
 static void
-write_one_map(pid_t pid, const char *file, unsigned long inside,
-              unsigned long outside, unsigned long count)
+write_remap(pid_t pid, const char *file, const struct id_map *old,
+            const struct id_map *new)
 {
-    char path[64], text[64];
-    int fd, len;
+    /* two sets of disjoint ranges meet in fewer stretches than both hold */
+    char path[64], text[2 * OPT_LIST_MAX * 36] = "";
+    size_t len = 0;
+    int fd;
 
+    for (size_t i = 0; i < old->len; i++)
+        for (size_t j = 0; j < new->len; j++) {
+            const struct id_range *o = &old->ranges[i], *w = &new->ranges[j];
+            unsigned long first = o->inside > w->inside ? o->inside : w->inside;
+            unsigned long end = o->inside + o->count < w->inside + w->count
+                                    ? o->inside + o->count
+                                    : w->inside + w->count;
+
+            if (first < end && len < sizeof(text))
+                len += snprintf(text + len, sizeof(text) - len, "%lu %lu %lu\n",
+                                o->outside + first - o->inside,
+                                w->outside + first - w->inside, end - first);
+        }
     snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
-    len = snprintf(text, sizeof(text), "%lu %lu %lu", inside, outside, count);
+    if (len == 0) {
+        errno = EINVAL;
+        die("%s: the kept layer's maps and this container's share no id", file);
+    }
     fd = must(open(path, O_WRONLY | O_CLOEXEC), "open(\"%s\")", path);
-    must(write(fd, text, len), "write(\"%s\", \"%s\")", path, text);
+    must(write(fd, text, len), "write(\"%s\", \"%.*s\")", path, (int)len - 1,
+         text);
     close(fd);
 }
 
@@ -198,8 +271,8 @@ range_userns(const struct container *c, const struct image_layer *l)
     pid = must(clone(hold_namespace, stack + sizeof(stack),
                      CLONE_NEWUSER | SIGCHLD, hold),
                "clone(CLONE_NEWUSER)");
-    write_one_map(pid, "uid_map", l->uid, host_root(&c->uid_map), l->count);
-    write_one_map(pid, "gid_map", l->gid, host_root(&c->gid_map), l->count);
+    write_remap(pid, "uid_map", &l->uid_map, &c->uid_map);
+    write_remap(pid, "gid_map", &l->gid_map, &c->gid_map);
     snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
     ns = must(open(path, O_RDONLY | O_CLOEXEC), "open(\"%s\")", path);
     close(hold[1]);
@@ -211,7 +284,7 @@ range_userns(const struct container *c, const struct image_layer *l)
 static void
 print_kept_layer(const char *name, const char *path, void *arg)
 {
-    char record[PATH_MAX + 16], text[256] = "";
+    char record[PATH_MAX + 16], text[KEEP_RECORD_MAX] = "";
     size_t n = 0;
     FILE *f;
 

@@ -220,6 +220,14 @@ mount_scratch(const struct container *c, uid_t uid, gid_t gid)
     make_dir(c->scratch, "work", uid, gid);
 }
 
+/* Whether two maps hold the same ranges. */
+static bool
+same_map(const struct id_map *a, const struct id_map *b)
+{
+    return a->len == b->len &&
+           memcmp(a->ranges, b->ranges, a->len * sizeof(a->ranges[0])) == 0;
+}
+
 /*
  * The tree a layer's mount is made from: the layer itself when it is
  * idmapped; without idmapped mounts, an image's shifted copy, or a kept
@@ -232,13 +240,14 @@ layer_source(const struct container *c, const struct image_layer *l, char *path,
     snprintf(path, len, "%s", l->path);
     if (c->idmap)
         return;
-    if (l->kept && l->uid != host_root(&c->uid_map)) {
+    if (l->kept && !(same_map(&l->uid_map, &c->uid_map) &&
+                     same_map(&l->gid_map, &c->gid_map))) {
         errno = EOPNOTSUPP;
         die_hint("a kept layer is idmapped onto a new range: leave "
                  "--no-idmap out",
                  "--image %s: written under host ids %lu on, and this "
                  "container maps %lu on",
-                 l->path, l->uid, host_root(&c->uid_map));
+                 l->path, host_root(&l->uid_map), host_root(&c->uid_map));
     }
     if (l->kept)
         return;

@@ -57,7 +57,7 @@ struct id_map {
 struct image_layer {
     char path[PATH_MAX]; /* the directory, absolute */
     bool kept; /* a container's layer kept by --keep: it has a keep record */
-    unsigned long uid, gid, count; /* kept: the host range that wrote it */
+    struct id_map uid_map, gid_map; /* kept: the maps it was written under */
 };
 
 /* The cgroup hierarchy a container's cgroup is in (07). */
