@@ -19,9 +19,10 @@ static const char step_about[] =
     "tmpfs of its own, counted against --memory) and goes at exit, unless\n"
     "--keep: then it is made on the disk, in /var/lib/boxstep/NAME\n"
     "($XDG_DATA_HOME/boxstep for an ordinary user; BOXSTEP_LAYER_DIR moves\n"
-    "it), stays, its path is printed, and --image PATH:BASE runs a new\n"
-    "container on it (a commit). --layers lists the kept layers,\n"
-    "--rm-layer NAME removes one, --gc removes what no container claims.\n"
+    "it), stays if the container started, its path is printed, and\n"
+    "--image PATH:BASE runs a new container on it (a commit). --layers\n"
+    "lists the kept layers, --rm-layer NAME removes one, --gc removes what\n"
+    "no container claims; none of the three needs an image.\n"
     "An image build/image-import made (--image STORE/images/NAME) brings\n"
     "its environment, command, working directory and user: COMMAND,\n"
     "--env, --workdir and --user override them.\n"
@@ -195,7 +196,7 @@ child(void *arg)
     setup_network(c);
     setup_image_user(c); /* 08: --user, --workdir, or the image's */
     setup_death_signal(c);
-    setup_say_started(c); /* 08: --keep: the layer is kept */
+    setup_say_started(c); /* 08: it started: --keep keeps its layer */
     return run_init(c);
 }
 
