@@ -106,12 +106,9 @@ clone_into_cgroup(int (*fn)(void *), int flags, struct container *c)
 void
 join_cgroup(const struct container *c)
 {
-    char dir[PATH_MAX * 2];
-
     for (size_t i = 0; i < c->join_count; i++) {
-        snprintf(dir, sizeof(dir), "%s/%s/tasks", c->v1[i].mount, c->cgroup);
-        must(write(c->join_fds[i], "0", 1), "write(%d \"%s\", \"0\")",
-             c->join_fds[i], dir);
+        must(write(c->join_fds[i], "0", 1), "write(%d \"%s/%s/tasks\", \"0\")",
+             c->join_fds[i], c->v1[i].mount, c->cgroup);
         close(c->join_fds[i]);
     }
     if (c->cgroup_dir != -1)
