@@ -41,6 +41,7 @@ awk -F '\t' -v machine="$machine" -v runs="$runs" -v rounds="$rounds" \
     function bare_of(step) {
         if (step ~ /-pid$/) return "pid-init"
         if (step ~ /-net$/) return "net-lo"
+        if (step ~ /-user$/) return "user-idmap"
         if (step ~ /-mount$/) return "mounts"
         if (step ~ /-cgroup$/) return "cgroup"
         if (step ~ /-overlay$/) return "overlay"

@@ -8,9 +8,10 @@
  * the same flags is the kernel's share of a namespace. Mounts, cgroups
  * and overlay have no unshare to compare with: here are their calls,
  * done the shortest way with nothing around them, so a step's cost can
- * be read against them. Two namespace layers do more than unshare(1)
+ * be read against them. Three namespace layers do more than unshare(1)
  * does, and get their bare calls too: step 03's PID 1 forks its command,
- * and step 05 brings the loopback up. Each scenario runs RUNS times,
+ * step 05 brings the loopback up, and step 06 maps 65536 ids and idmaps
+ * the rootfs. Each scenario runs RUNS times,
  * after a warm-up, as one fork(2) (or clone(2) into the scenario's new
  * namespace) of a child that does the scenario's work and exits, timed
  * from before the fork to after waitpid(2) (the work a namespace's
@@ -29,6 +30,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/keyctl.h>
 #include <net/if.h>
 #include <sched.h>
 #include <signal.h>
@@ -359,6 +361,76 @@ loopback_child(void)
     close(fd);
 }
 
+/* --- the user namespace --------------------------------------------- */
+
+/* Step 06's ids: 65536 of them, from the first base its state hands out
+ * (root may map any host ids). unshare -r maps one. */
+#define ID_BASE "1114112"
+
+/* In the parent, once the child is made: its uid and gid maps. */
+static void
+map_ids(pid_t pid)
+{
+    char path[64];
+    snprintf(path, sizeof(path), "/proc/%d/uid_map", (int)pid);
+    write_file(path, "0 " ID_BASE " 65536\n");
+    snprintf(path, sizeof(path), "/proc/%d/gid_map", (int)pid);
+    write_file(path, "0 " ID_BASE " 65536\n");
+}
+
+/*
+ * The maps, and step 06's rootfs as the child's namespace sees it: a
+ * detached copy (open_tree(2)), idmapped with that namespace
+ * (mount_setattr(2) MOUNT_ATTR_IDMAP), attached (move_mount(2)); after
+ * the run it is detached again (idmap_after()).
+ */
+static void
+map_ids_and_rootfs(pid_t pid)
+{
+    char path[64];
+    map_ids(pid);
+    int tree = (int)syscall(SYS_open_tree, AT_FDCWD, rootfs,
+                            OPEN_TREE_CLONE | OPEN_TREE_CLOEXEC | AT_RECURSIVE);
+    must(tree, "open_tree(rootfs)");
+    snprintf(path, sizeof(path), "/proc/%d/ns/user", (int)pid);
+    int userns = open(path, O_RDONLY | O_CLOEXEC);
+    must(userns, "open(ns/user)");
+    struct mount_attr attr = {.attr_set = MOUNT_ATTR_IDMAP,
+                              .userns_fd = (unsigned)userns};
+    must((int)syscall(SYS_mount_setattr, tree, "", AT_EMPTY_PATH | AT_RECURSIVE,
+                      &attr, sizeof(attr)),
+         "mount_setattr(MOUNT_ATTR_IDMAP)");
+    must((int)syscall(SYS_move_mount, tree, "", AT_FDCWD, merged,
+                      MOVE_MOUNT_F_EMPTY_PATH),
+         "move_mount(rootfs)");
+    close(userns);
+    close(tree);
+}
+
+static void
+idmap_after(void)
+{
+    must(umount2(merged, MNT_DETACH), "umount2(merged)");
+}
+
+/* The child becomes root of its namespace, as unshare -r's command. */
+static void
+user_child(void)
+{
+    must(setresgid(0, 0, 0), "setresgid(0)");
+    must(setresuid(0, 0, 0), "setresuid(0)");
+}
+
+/* ... and as step 06's child, with a session keyring of its own
+ * (keyctl(2)). */
+static void
+user_keyring_child(void)
+{
+    user_child();
+    must((int)syscall(SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, NULL),
+         "keyctl(KEYCTL_JOIN_SESSION_KEYRING)");
+}
+
 /* --- the runs -------------------------------------------------------- */
 
 struct scenario {
@@ -367,32 +439,55 @@ struct scenario {
     void (*before)(void); /* in the parent, before the fork */
     void (*child)(void); /* in the child, then it exits */
     void (*after)(void); /* in the parent, after waitpid */
+    void (*made)(pid_t); /* in the parent, once the child is made */
 };
 
 static const struct scenario scenarios[] = {
-    {"fork", "fork(2), _exit(2), waitpid(2): the floor", 0, NULL, NULL, NULL},
-    {"pid-init",
-     "clone(CLONE_NEWPID), and PID 1 forks a command and waits for it",
-     CLONE_NEWPID, NULL, init_child, NULL},
-    {"net-ns", "clone(CLONE_NEWNET), nothing more: what unshare -n does",
-     CLONE_NEWNET, NULL, NULL, NULL},
-    {"net-lo", "clone(CLONE_NEWNET), and lo up (ioctl SIOCSIFFLAGS)",
-     CLONE_NEWNET, NULL, loopback_child, NULL},
-    {"mount-ns", "unshare(CLONE_NEWNS), mount(/, MS_REC|MS_PRIVATE)", 0, NULL,
-     mount_ns, NULL},
-    {"mounts",
-     "mount-ns + step 04's tree: bind, proc, sysfs, /dev, "
-     "pivot_root",
-     0, NULL, mounts_child, NULL},
-    {"cgroup",
-     "a cgroup in memory, pids, freezer: mkdir, limits, the child writing "
-     "itself into tasks, rmdir",
-     0, cgroup_before, cgroup_child, cgroup_after},
-    {"cgroup-mounts",
-     "mount-ns + a tmpfs, and each v1 hierarchy mounted read-only in it", 0,
-     NULL, cgroup_mounts_child, NULL},
-    {"overlay", "mount-ns + a tmpfs; mkdir upper, work in it; mount(overlay)",
-     0, NULL, overlay_child, NULL},
+    {.name = "fork", .what = "fork(2), _exit(2), waitpid(2): the floor"},
+    {.name = "pid-init",
+     .what = "clone(CLONE_NEWPID), and PID 1 forks a command and waits for "
+             "it",
+     .clone_flags = CLONE_NEWPID,
+     .child = init_child},
+    {.name = "net-ns",
+     .what = "clone(CLONE_NEWNET), nothing more: what unshare -n does",
+     .clone_flags = CLONE_NEWNET},
+    {.name = "net-lo",
+     .what = "clone(CLONE_NEWNET), and lo up (ioctl SIOCSIFFLAGS)",
+     .clone_flags = CLONE_NEWNET,
+     .child = loopback_child},
+    {.name = "user-ns",
+     .what = "clone(CLONE_NEWUSER), maps of 65536 uids and gids, the child "
+             "root in it",
+     .clone_flags = CLONE_NEWUSER,
+     .child = user_child,
+     .made = map_ids},
+    {.name = "user-idmap",
+     .what = "user-ns + a session keyring, the rootfs idmapped with it "
+             "(open_tree, mount_setattr, move_mount)",
+     .clone_flags = CLONE_NEWUSER,
+     .child = user_keyring_child,
+     .after = idmap_after,
+     .made = map_ids_and_rootfs},
+    {.name = "mount-ns",
+     .what = "unshare(CLONE_NEWNS), mount(/, MS_REC|MS_PRIVATE)",
+     .child = mount_ns},
+    {.name = "mounts",
+     .what = "mount-ns + step 04's tree: bind, proc, sysfs, /dev, pivot_root",
+     .child = mounts_child},
+    {.name = "cgroup",
+     .what = "a cgroup in memory, pids, freezer: mkdir, limits, the child "
+             "writing itself into tasks, rmdir",
+     .before = cgroup_before,
+     .child = cgroup_child,
+     .after = cgroup_after},
+    {.name = "cgroup-mounts",
+     .what = "mount-ns + a tmpfs, and each v1 hierarchy mounted read-only in "
+             "it",
+     .child = cgroup_mounts_child},
+    {.name = "overlay",
+     .what = "mount-ns + a tmpfs; mkdir upper, work in it; mount(overlay)",
+     .child = overlay_child},
 };
 
 /* One run: fork, let the child go, wait; in milliseconds. */
@@ -423,6 +518,8 @@ run_once(const struct scenario *s)
         _exit(0);
     }
     close(gate[0]);
+    if (s->made)
+        s->made(pid);
     must(write(gate[1], "1", 1), "write(gate)");
     close(gate[1]);
     int status;

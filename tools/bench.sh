@@ -17,8 +17,9 @@
 #     bundle of it (each its own `spec`, with terminal false, the command
 #     above and a cgroupsPath under the bench's parent), where installed.
 # Then the peak memory of each, with tools/bench-launch.c, and the bare
-# calls of step 03's PID 1, step 05's loopback, and the mount, cgroup and
-# overlay layers, with tools/bench-syscalls.c. It prints one Markdown table and writes it to
+# calls of step 03's PID 1, step 05's loopback, step 06's maps and
+# idmapped rootfs, and the mount, cgroup and overlay layers, with
+# tools/bench-syscalls.c. It prints one Markdown table and writes it to
 # build/bench.md, the figures to build/bench.tsv, and the picture to
 # build/bench.svg (tools/bench-picture.sh; tools/pictures.sh svg).
 #
@@ -277,7 +278,8 @@ while IFS='	' read -r label group cmd; do
 done <"$tmp/cmds"
 
 # --- the bare calls -----------------------------------------------------
-echo "$prog: the bare calls of PID 1, the loopback, mounts, cgroups, overlay" \
+echo "$prog: the bare calls of PID 1, the loopback, the user namespace," \
+    "mounts, cgroups, overlay" \
     "(tools/bench-syscalls.c)" >&2
 mkdir "$tmp/syscalls"
 "$SYSCALLS" "$ROOTFS" "$tmp/syscalls" "$CG_PARENT" "$RUNS" >"$tmp/bare"
