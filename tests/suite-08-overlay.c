@@ -1156,41 +1156,163 @@ owner_inside(const char *step, const char *dir, const char *file)
     return text;
 }
 
+/* LAYER_DIR/name/keep. */
+static const char *
+keep_path(const char *dir, const char *name)
+{
+    static char path[PATH_MAX];
+
+    snprintf(path, sizeof(path), "%s/%s/keep", dir, name);
+    return path;
+}
+
+/*
+ * The layers planted in LAYER_DIR with a record that is not one --keep
+ * left: owned by uid 5000; root's but writable by all (0666); a symbolic
+ * link, or a hard link, to a record of root's beside them (LAYER_DIR/
+ * .record, which a user could not write but could link to); root's, in a
+ * layer directory uid 5000 owns (as a container's root owned it, and
+ * could swap its record).
+ */
+static const char *const planted_layers[] = {"planted", "open", "linked",
+                                             "hard", "dir-owned"};
+#define PLANTED (sizeof(planted_layers) / sizeof(planted_layers[0]))
+
+static void
+plant_bad_records(const char *dir)
+{
+    char path[PATH_MAX], record[PATH_MAX];
+
+    write_file(dir, ".record", "uidmap=0:5000:1\ngidmap=0:5000:1\n");
+    snprintf(record, sizeof(record), "%s/.record", dir);
+    for (size_t i = 0; i < PLANTED; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, planted_layers[i]);
+        plant_kept_layer(path, i == 0 ? 5000 : 0);
+    }
+    if (chmod(keep_path(dir, "open"), 0666) == -1 ||
+        unlink(keep_path(dir, "linked")) == -1 ||
+        symlink(record, keep_path(dir, "linked")) == -1 ||
+        unlink(keep_path(dir, "hard")) == -1 ||
+        link(record, keep_path(dir, "hard")) == -1)
+        fail_check("planting the records in %s: %s", dir, strerror(errno));
+    snprintf(path, sizeof(path), "%s/dir-owned", dir);
+    if (chown(path, 5000, 5000) == -1)
+        fail_check("chown %s: %s", path, strerror(errno));
+}
+
 /*
  * A keep record counts only where --keep writes it, LAYER_DIR/NAME/keep,
- * and only when it is the caller's: one planted beside an image directory
- * elsewhere, or in LAYER_DIR owned by another uid, does not choose the
- * range the layer is idmapped from: the file of host uid 5000 shows as
- * 5000 inside, as in any image, not as root. A layer --keep kept still
- * shows its files as root's (the control).
+ * and only when it and NAME are the caller's, a regular file of one name
+ * that no one else may write: one planted beside an image directory
+ * elsewhere, or in LAYER_DIR in any of the ways plant_bad_records() says,
+ * does not choose the range the layer is idmapped from (the file of host
+ * uid 5000 shows as 5000 inside, as in any image, not as root), and
+ * --layers prints none of them (it would print what a link points to).
+ * A layer --keep kept shows its files as root's, and --layers its record
+ * (the controls); its directory is the caller's, not the container's.
  */
 static void
 keep_record_only_in_layer_dir(const char *step)
 {
-    char elsewhere[PATH_MAX], planted[PATH_MAX], kept[PATH_MAX];
-    const char *outside, *foreign, *genuine;
+    const char *dir = getenv("BOXSTEP_LAYER_DIR");
+    char elsewhere[PATH_MAX], kept[PATH_MAX], path[PATH_MAX], layers[4096];
+    char outside[64], genuine[64];
+    const char *owner;
+    struct stat st;
     struct proc p;
 
     snprintf(elsewhere, sizeof(elsewhere), "%s/fake", getenv("TMPDIR"));
-    snprintf(planted, sizeof(planted), "%s/planted",
-             getenv("BOXSTEP_LAYER_DIR"));
-    snprintf(kept, sizeof(kept), "%s/genuine", getenv("BOXSTEP_LAYER_DIR"));
+    snprintf(kept, sizeof(kept), "%s/genuine", dir);
     run(&p, BOX(NULL, "--keep", "--name", "genuine", "/bin/sh", "-c",
                 "echo x > /new")); /* and LAYER_DIR is made */
     plant_kept_layer(elsewhere, 0);
-    plant_kept_layer(planted, 5000);
-    outside = owner_inside(step, elsewhere, "/owned");
-    foreign = owner_inside(step, planted, "/owned");
-    genuine = owner_inside(step, kept, "/new");
-    run_tool(ARGV("/bin/rm", "-rf", elsewhere, planted));
+    plant_bad_records(dir);
+    snprintf(outside, sizeof(outside), "%s",
+             owner_inside(step, elsewhere, "/owned"));
+    snprintf(genuine, sizeof(genuine), "%s", owner_inside(step, kept, "/new"));
+    snprintf(layers, sizeof(layers), "%s", answer(BOX(NULL, "--layers")));
+    for (size_t i = 0; i < PLANTED; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, planted_layers[i]);
+        owner = owner_inside(step, path, "/owned");
+        if (strcmp(owner, "5000:5000"))
+            fail_check("a keep record in LAYER_DIR/%s chose the range: "
+                       "/owned is %s",
+                       planted_layers[i], owner);
+    }
+    if (lstat(kept, &st) == -1)
+        fail_check("lstat %s: %s", kept, strerror(errno));
+    snprintf(path, sizeof(path), "%s/.record", dir);
+    run_tool(ARGV("/bin/rm", "-rf", elsewhere, path));
+    for (size_t i = 0; i < PLANTED; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, planted_layers[i]);
+        run_tool(ARGV("/bin/rm", "-rf", path));
+    }
     run_tool(BOX(NULL, "--rm-layer", "genuine"));
-    if (strcmp(outside, "5000:5000") || strcmp(foreign, "5000:5000"))
-        fail_check("a planted keep record chose the range: /owned is %s "
-                   "beside an image, %s in the layer directory owned by "
-                   "uid 5000",
-                   outside, foreign);
+    if (strcmp(outside, "5000:5000"))
+        fail_check("a keep record beside an image chose the range: /owned "
+                   "is %s",
+                   outside);
+    if (strstr(layers, "0:5000:1") || !strstr(layers, "genuine\t") ||
+        !strstr(layers, "uidmap=0:"))
+        fail_check("--layers printed a planted record, or not the genuine "
+                   "one:\n%s",
+                   layers);
     if (strcmp(genuine, "0:0"))
         fail_check("a layer --keep kept: /new is %s", genuine);
+    if (st.st_uid != 0 || (st.st_mode & 022))
+        fail_check("a kept layer's directory is uid %u's, mode %o: its "
+                   "container's root could swap its record",
+                   (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777));
+}
+
+/*
+ * A keep record changed by hand is checked as --uidmap is, or the runtime
+ * would write what it says into a map: a field empty or negative, an id
+ * past 4294967294 (or past 64 bits), a range that runs past it or maps no
+ * id, two ranges that meet inside or outside, no root inside, a comma at
+ * the end, more than 32 ranges. Each exits 125, saying the record holds
+ * no valid map; the record --keep wrote runs (the control).
+ */
+static void
+keep_record_checked(const char *step)
+{
+    static const char *const bad[] = {"0::65536",
+                                      "0:-1:5",
+                                      "0:2000000:65536,",
+                                      "0:4294967295:1",
+                                      "0:18446744073709551615:1",
+                                      "0:4294967000:1000",
+                                      "0:2000000:0",
+                                      "0:2000000:10,5:2100000:10",
+                                      "0:2000000:10,10:2000005:10",
+                                      "1:2000000:10",
+                                      NULL /* 33 ranges */};
+    char dir[PATH_MAX], stacked[PATH_MAX * 2], genuine[512];
+    char text[40 * 34 + 16], record[sizeof(text) * 2];
+    struct proc p, q;
+
+    run(&p, BOX(NULL, "--keep", "--name", "edited", "/bin/true"));
+    snprintf(dir, sizeof(dir), "%s/edited", getenv("BOXSTEP_LAYER_DIR"));
+    snprintf(stacked, sizeof(stacked), "%s/upper:%s/rootfs", dir, build_dir());
+    stat_in(dir, "keep", genuine, sizeof(genuine));
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        snprintf(text, sizeof(text), "uidmap=%s",
+                 bad[i] ? bad[i] : "0:2000000:1");
+        for (int r = 1; !bad[i] && r < 33; r++)
+            snprintf(text + strlen(text), sizeof(text) - strlen(text),
+                     ",%d:%d:1", r, 2000000 + r);
+        snprintf(record, sizeof(record), "%s\ngidmap=%s\n", text, text + 7);
+        write_file(dir, "keep", record);
+        run(&q, BOX(stacked, "/bin/true"));
+        if (q.status != 125 || !strstr(q.err, "no valid uidmap="))
+            fail_check("a keep record of %s: %d %s", text, q.status, q.err);
+    }
+    write_file(dir, "keep", genuine);
+    run(&q, BOX(stacked, "/bin/true"));
+    run_tool(BOX(NULL, "--rm-layer", "edited"));
+    if (p.status != 0 || q.status != 0)
+        fail_check("the record --keep wrote: %d %s; %d %s", p.status, p.err,
+                   q.status, q.err);
 }
 
 /*
@@ -1351,6 +1473,8 @@ main(void)
         {"keep_record", "08", "counts_only_in_the_layer_dir",
          keep_record_only_in_layer_dir, NULL},
         {"keep_ranges", "08", "remaps_every_range", keep_remaps_every_range,
+         NULL},
+        {"keep_record_checked", "08", "as_uidmap_is", keep_record_checked,
          NULL},
         {"verbose", "08", "says_how", verbose_overlay, NULL},
         {"verbose_no_idmap", "08", "says_how", verbose_overlay_no_idmap, NULL},

@@ -30,6 +30,9 @@
 /* A keep record's size, at most: two maps of OPT_LIST_MAX ranges. */
 #define KEEP_RECORD_MAX 4096
 
+/* The last id a map may name, as user.c's ID_MAX: (uid_t)-1 is no id. */
+#define KEPT_ID_MAX 4294967295UL
+
 /*
  * Whether layer, a real path, is where --keep puts a layer:
  * LAYER_DIR/NAME/upper.
@@ -53,36 +56,56 @@ in_layer_dir(const char *layer)
 }
 
 /*
- * A kept layer's record, LAYER_DIR/NAME/keep beside its upper directory,
- * opened only there, and only when it is a regular file of the caller's
- * that no one else may write: a keep file beside any other directory is
- * anyone's to plant, and would choose the host range the layer is
- * idmapped from. NULL otherwise: the layer is read as an image's.
+ * The keep record of the layer in dir (LAYER_DIR/NAME), the one way it
+ * is ever read: only when dir and the record are the caller's, and no
+ * one else may write either. Whoever could would choose the host ids the
+ * layer is idmapped from (--image), or make --layers print a file of
+ * root's: a symbolic link is not followed (O_NOFOLLOW), and a hard link
+ * (a second name, st_nlink 2) is refused. NULL otherwise.
+ */
+static FILE *
+open_keep_file(const char *dir)
+{
+    struct stat st;
+    FILE *f = NULL;
+    int dir_fd, fd = -1;
+
+    /* open(2) O_DIRECTORY|O_NOFOLLOW, then openat(2) the record in it */
+    dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    if (dir_fd != -1 && fstat(dir_fd, &st) == 0 && st.st_uid == geteuid() &&
+        !(st.st_mode & 022))
+        fd = openat(dir_fd, "keep",
+                    O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+    if (dir_fd != -1)
+        close(dir_fd);
+    if (fd != -1 && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+        st.st_uid == geteuid() && !(st.st_mode & 022) && st.st_nlink == 1)
+        f = fdopen(fd, "r");
+    if (!f)
+        trace("%s/keep: not a keep record of uid %u's: not a kept layer", dir,
+              (unsigned)geteuid());
+    if (!f && fd != -1)
+        close(fd);
+    return f;
+}
+
+/*
+ * The record of a layer --image names, when it is one --keep left:
+ * LAYER_DIR/NAME/upper, the record beside it in LAYER_DIR/NAME (a keep
+ * file beside any other directory is anyone's to plant). NULL otherwise:
+ * the layer is read as an image's.
  */
 static FILE *
 open_keep_record(const char *layer)
 {
-    char path[PATH_MAX + 16];
-    struct stat st;
-    FILE *f = NULL;
-    int fd;
+    char dir[PATH_MAX];
 
     if (!in_layer_dir(layer))
         return NULL;
-    snprintf(path, sizeof(path), "%s/../keep", layer);
-    /* open(2) O_NOFOLLOW, O_NONBLOCK: as open_store_file() does */
-    fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-    if (fd == -1)
-        return NULL;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && st.st_uid == geteuid() &&
-        !(st.st_mode & 022))
-        f = fdopen(fd, "r");
-    else
-        trace("%s: not a keep record of uid %u's: not a kept layer", path,
-              (unsigned)geteuid());
-    if (!f)
-        close(fd);
-    return f;
+    /* layer ends in "/upper": its directory is what comes before */
+    snprintf(dir, sizeof(dir), "%.*s", (int)(strlen(layer) - strlen("/upper")),
+             layer);
+    return open_keep_file(dir);
 }
 
 /*
@@ -101,31 +124,72 @@ format_map(const struct id_map *m, char *text, size_t len)
                       m->ranges[i].count);
 }
 
-/* The same, read back into m; false when text is not one. */
+/*
+ * Whether map m is one the kernel takes, and the runtime could have
+ * written: the checks user.c makes of --uidmap (parse_range(),
+ * check_map()), which exit there, made here of a record that may have
+ * been changed by hand. Every range maps at least one id and runs past
+ * no id; no two ranges meet, inside or outside; id 0 inside is mapped.
+ */
+static bool
+kept_map_is_valid(const struct id_map *m)
+{
+    bool has_root = false;
+
+    for (size_t i = 0; i < m->len; i++) {
+        const struct id_range *a = &m->ranges[i];
+
+        if (a->count == 0 || a->count > KEPT_ID_MAX - a->inside ||
+            a->count > KEPT_ID_MAX - a->outside)
+            return false;
+        has_root |= a->inside == 0;
+        for (size_t j = 0; j < i; j++) {
+            const struct id_range *b = &m->ranges[j];
+
+            if ((a->inside < b->inside + b->count &&
+                 b->inside < a->inside + a->count) ||
+                (a->outside < b->outside + b->count &&
+                 b->outside < a->outside + a->count))
+                return false;
+        }
+    }
+    return has_root;
+}
+
+/*
+ * The same, read back into m: ranges of three numbers, digits only, at
+ * most OPT_LIST_MAX of them. false when text is not one, or not a valid
+ * map.
+ */
 static bool
 parse_kept_map(const char *text, struct id_map *m)
 {
     const char *s = text;
-    char *end;
+    char *end = NULL;
+    unsigned long v[3];
 
-    for (m->len = 0; *s && m->len < OPT_LIST_MAX; s = *end ? end + 1 : end) {
-        struct id_range *r = &m->ranges[m->len++];
-
-        r->inside = strtoul(s, &end, 10);
-        if (*end == ':')
-            r->outside = strtoul(end + 1, &end, 10);
-        if (*end == ':')
-            r->count = strtoul(end + 1, &end, 10);
-        if ((*end && *end != ',') || r->count == 0)
+    m->len = 0;
+    do {
+        if (m->len == OPT_LIST_MAX)
             return false;
-    }
-    return m->len > 0 && !*s;
+        for (int i = 0; i < 3; i++) {
+            errno = 0;
+            v[i] = strtoul(s, &end, 10);
+            if (*s < '0' || *s > '9' || errno || v[i] > KEPT_ID_MAX ||
+                (i < 2 ? *end != ':' : *end != ',' && *end != '\0'))
+                return false;
+            s = end + 1;
+        }
+        m->ranges[m->len++] =
+            (struct id_range){.inside = v[0], .outside = v[1], .count = v[2]};
+    } while (*end == ',');
+    return kept_map_is_valid(m);
 }
 
 /*
  * The maps a kept layer's files were written under, from its keep
  * record: "uidmap=MAP" and "gidmap=MAP", a line each. false for an
- * image's layer; a record that holds no such maps is refused.
+ * image's layer; a record without two valid maps is refused.
  */
 bool
 read_keep_record(const char *layer, struct image_layer *l)
@@ -144,10 +208,11 @@ read_keep_record(const char *layer, struct image_layer *l)
         state_get(text, "gidmap", value, sizeof(value)) == -1 ||
         !parse_kept_map(value, &l->gid_map)) {
         errno = EINVAL;
-        die_hint(
-            "a layer kept by an older boxstep: --rm-layer NAME removes "
-            "it (--layers lists them)",
-            "--image %s: its keep record holds no uidmap= and gidmap=", layer);
+        die_hint("a layer kept by an older boxstep, or a record changed by "
+                 "hand: --rm-layer NAME removes it (--layers lists them)",
+                 "--image %s: its keep record holds no valid uidmap= and "
+                 "gidmap=",
+                 layer);
     }
     return true;
 }
@@ -223,11 +288,13 @@ static void
 write_remap(pid_t pid, const char *file, const struct id_map *old,
             const struct id_map *new)
 {
-    /* two sets of disjoint ranges meet in fewer stretches than both hold */
+    /* Two sets of disjoint ranges (both maps were checked) meet in fewer
+     * stretches than both hold, each a line of at most 33 characters. */
     char path[64], text[2 * OPT_LIST_MAX * 36] = "";
     size_t len = 0;
     int fd;
 
+    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
     for (size_t i = 0; i < old->len; i++)
         for (size_t j = 0; j < new->len; j++) {
             const struct id_range *o = &old->ranges[i], *w = &new->ranges[j];
@@ -236,15 +303,24 @@ write_remap(pid_t pid, const char *file, const struct id_map *old,
                                     ? o->inside + o->count
                                     : w->inside + w->count;
 
-            if (first < end && len < sizeof(text))
+            if (first < end)
                 len += snprintf(text + len, sizeof(text) - len, "%lu %lu %lu\n",
                                 o->outside + first - o->inside,
                                 w->outside + first - w->inside, end - first);
+            if (len >= sizeof(text)) {
+                errno = E2BIG;
+                die("write(\"%s\"): more than %zu bytes of map", path,
+                    sizeof(text) - 1);
+            }
         }
-    snprintf(path, sizeof(path), "/proc/%d/%s", (int)pid, file);
     if (len == 0) {
         errno = EINVAL;
-        die("%s: the kept layer's maps and this container's share no id", file);
+        die_hint("the kept layer's maps (--layers shows them) and this "
+                 "container's must both map some container id: --uidmap, "
+                 "--gidmap",
+                 "write(\"%s\", \"\"): the kept layer's map and this "
+                 "container's share no container id",
+                 path);
     }
     fd = must(open(path, O_WRONLY | O_CLOEXEC), "open(\"%s\")", path);
     must(write(fd, text, len), "write(\"%s\", \"%.*s\")", path, (int)len - 1,
@@ -284,13 +360,12 @@ range_userns(const struct container *c, const struct image_layer *l)
 static void
 print_kept_layer(const char *name, const char *path, void *arg)
 {
-    char record[PATH_MAX + 16], text[KEEP_RECORD_MAX] = "";
+    char text[KEEP_RECORD_MAX] = "";
     size_t n = 0;
     FILE *f;
 
     (void)arg;
-    snprintf(record, sizeof(record), "%s/keep", path);
-    if ((f = fopen(record, "re"))) {
+    if ((f = open_keep_file(path))) {
         n = fread(text, 1, sizeof(text) - 1, f);
         fclose(f);
     }
@@ -302,8 +377,9 @@ print_kept_layer(const char *name, const char *path, void *arg)
 
 /*
  * --layers: the kept layers, one a line: NAME, the upper directory to
- * give --image, and the host range it was written under. --rm-layer
- * NAME: one of them goes.
+ * give --image, and the maps it was written under, its keep record's
+ * uidmap= and gidmap= (empty when the record is not the caller's own).
+ * --rm-layer NAME: one of them goes.
  */
 int
 control_layers(const struct options *o)

@@ -134,7 +134,10 @@ leave_kept_layer(void *arg)
  * --keep: the layer goes on the disk, LAYER_DIR/NAME, through the state
  * module (which records it, and sweeps it if the keep record is never
  * written), with its upper and work directories, owned by the host ids
- * root inside stands for. overlayfs refuses an overlay as upper layer.
+ * root inside stands for. NAME stays the caller's, mode 0711: root inside
+ * passes through it to them, and cannot put anything beside them, such
+ * as a keep record of its own making. overlayfs refuses an overlay as
+ * upper layer.
  */
 static void
 make_kept_layer(struct container *c)
@@ -164,8 +167,7 @@ make_kept_layer(struct container *c)
                  layer_dir);
     }
     if (uid != (uid_t)-1)
-        must(chown(c->layer, uid, gid), "chown(\"%s\", %u, %u)", c->layer,
-             (unsigned)uid, (unsigned)gid);
+        must(chmod(c->layer, 0711), "chmod(\"%s\", 0711)", c->layer);
     make_dir(c->layer, "upper", uid, gid);
     make_dir(c->layer, "work", uid, gid);
     write_keep_record(c);
