@@ -468,8 +468,8 @@ spawn_waiting(struct proc *p, char *const argv[])
 
 /*
  * --rm-layer refuses a kept layer while a running container uses it: the
- * one writing it (--keep), and one stacking it (--image KEPT:BASE);
- * once they are gone it removes it.
+ * one writing it (--keep: not kept until it exits), and one stacking it
+ * (--image KEPT:BASE); once they are gone it removes it.
  */
 static void
 rm_layer_in_use_refused(const char *step)
@@ -480,7 +480,7 @@ rm_layer_in_use_refused(const char *step)
     signal(SIGPIPE, SIG_IGN);
     spawn_waiting(&w, BOX(NULL, "--keep", "--name", "busy", "/bin/sh", "-c",
                           "echo up; read x"));
-    expect_exit_125(BOX(NULL, "--rm-layer", "busy"), "container busy uses it");
+    expect_exit_125(BOX(NULL, "--rm-layer", "busy"), "no kept layer");
     close(w.in_fd);
     finish(&w, 10000);
     snprintf(stacked, sizeof(stacked), "%s:%s/rootfs", kept_path(&w),
@@ -940,10 +940,11 @@ entries_but(const char *dir, const char *except, char *left, size_t len)
  * having written a file, the layer directory holds nothing of it, and
  * the scratch filesystem's mount point is empty on the host (its tmpfs
  * is in the container's mount namespace only); its runtime killed with
- * SIGKILL, nothing is left for --gc. After a reboot /run is empty but
- * kept layers remain: a layer no record claims and no keep file keeps
- * (made here by hand) goes with the next run. A kept layer stays
- * through both.
+ * SIGKILL, nothing is left for --gc. A --keep container's runtime killed
+ * the same way wrote no keep record: its layer is left until --gc, which
+ * removes it. After a reboot /run is empty but kept layers remain: a
+ * layer no record claims and no keep file keeps (made here by hand) goes
+ * with the next run. A kept layer stays through all of them.
  */
 static void
 killed_runtime_leaves_nothing(const char *step)
@@ -952,6 +953,7 @@ killed_runtime_leaves_nothing(const char *step)
     char path[PATH_MAX], scratch[PATH_MAX], left[512];
     const char *dir = getenv("BOXSTEP_LAYER_DIR"), *line;
     struct proc p, q;
+    bool left_for_gc;
 
     snprintf(scratch, sizeof(scratch), "%s/.scratch", dir);
     run(&q, BOX(NULL, "--keep", "--name", "stays", "/bin/true"));
@@ -974,6 +976,20 @@ killed_runtime_leaves_nothing(const char *step)
     run(&q, BOX(NULL, "--gc"));
     if (q.status != 0)
         fail_check("--gc: %d %s", q.status, q.err);
+    spawn_waiting(&p, BOX(NULL, "--keep", "--name", "killed-kept", "/bin/sh",
+                          "-c", "echo up; read x"));
+    kill(p.pid, SIGKILL);
+    finish(&p, 10000);
+    left_for_gc = layer_there("killed-kept");
+    run(&q, BOX(NULL, "--gc"));
+    if (layer_there("killed-kept")) {
+        run(&p, BOX(NULL, "--rm-layer", "killed-kept"));
+        fail_check("--gc left the layer of a --keep runtime killed: %d %s",
+                   q.status, q.err);
+    }
+    if (!left_for_gc)
+        fail_check("the killed --keep runtime left no layer: --gc had "
+                   "nothing to remove");
     snprintf(path, sizeof(path), "%s/rebooted", dir);
     if (mkdir(path, 0700) == -1)
         fail_check("mkdir %s: %s", path, strerror(errno));
@@ -1346,14 +1362,33 @@ foreign_layer_dir_untouched(const char *step)
 /*
  * --keep keeps the layer of a container that started, and only that: a
  * start refused before COMMAND (--user the image does not list, a
- * --workdir it lacks: 125) leaves no layer, and says so; a COMMAND not
- * found (127) did start, and its layer is kept (the control).
+ * --workdir it lacks, the fork of COMMAND under --pids 1: 125) leaves no
+ * layer, and says so; a COMMAND not found (127) did start, and so did one
+ * that exits 125 itself: their layers are kept (the controls).
  */
 static void
 keep_needs_a_start(const char *step)
 {
-    struct proc p, q, r;
-    bool user_kept, workdir_kept, started_kept;
+    struct proc p, q, r, f, own;
+    bool user_kept, workdir_kept, fork_kept, started_kept, own_kept;
+
+    run(&f,
+        BOX(NULL, "--keep", "--name", "no-fork", "--pids", "1", "/bin/true"));
+    fork_kept = layer_there("no-fork");
+    if (fork_kept)
+        run(&r, BOX(NULL, "--rm-layer", "no-fork"));
+    if (f.status != 125 || fork_kept || !strstr(f.err, "not kept"))
+        fail_check("--pids 1, no fork of COMMAND (%d): %s: %s", f.status,
+                   fork_kept ? "kept" : "not kept", f.err);
+    run(&own,
+        BOX(NULL, "--keep", "--name", "own125", "/bin/sh", "-c", "exit 125"));
+    own_kept = strstr(answer(BOX(NULL, "--layers")), "own125\t");
+    if (own_kept)
+        run_tool(BOX(NULL, "--rm-layer", "own125"));
+    if (own.status != 125 || !own_kept)
+        fail_check("COMMAND that exits 125 itself (%d) did not keep its "
+                   "layer: %s",
+                   own.status, own.err);
 
     run(&p, BOX(NULL, "--keep", "--name", "no-user", "--user", "nosuch",
                 "/bin/true"));
@@ -1412,6 +1447,80 @@ layer_control_without_image(const char *step)
     if (rm.status != 0 || gc.status != 0)
         fail_check("--rm-layer, --gc without an image: %d %s; %d %s", rm.status,
                    rm.err, gc.status, gc.err);
+}
+
+/* How many pipes process pid holds, in /proc/PID/fd. */
+static int
+count_pipes(pid_t pid)
+{
+    char dir[64], path[PATH_MAX], link[64];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(dir, sizeof(dir), "/proc/%d/fd", (int)pid);
+    if (!(d = opendir(dir)))
+        fail_check("opendir %s: %s", dir, strerror(errno));
+    while ((e = readdir(d))) {
+        ssize_t len;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        len = readlink(path, link, sizeof(link) - 1);
+        n += len > 0 && strncmp(link, "pipe:", 5) == 0;
+    }
+    closedir(d);
+    return n;
+}
+
+/* The pipes a waiting container's runtime holds, and its init, the
+ * runtime's one child. */
+static void
+count_container_pipes(const char *step, char *const argv[], int *runtime,
+                      int *init)
+{
+    char path[64], text[64] = "";
+    struct proc p;
+    FILE *f;
+
+    spawn_waiting(&p, argv);
+    snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)p.pid,
+             (int)p.pid);
+    if ((f = fopen(path, "re"))) {
+        if (!fgets(text, sizeof(text), f))
+            text[0] = '\0';
+        fclose(f);
+    }
+    *runtime = count_pipes(p.pid);
+    *init = atoi(text) > 0 ? count_pipes(atoi(text)) : -1;
+    close(p.in_fd);
+    finish(&p, 10000);
+    (void)step;
+}
+
+/*
+ * --keep's pipe, on which init says COMMAND was forked, is held by no one
+ * longer than it must: the runtime keeps its read end only, and init,
+ * once it wrote, neither (it lives as long as the container). So the
+ * runtime of a --keep container holds one pipe more than the same
+ * container's without it, and its init as many as without.
+ */
+static void
+keep_pipe_closed(const char *step)
+{
+    int runtime, init, kept_runtime, kept_init;
+
+    signal(SIGPIPE, SIG_IGN);
+    count_container_pipes(step, BOX(NULL, "/bin/sh", "-c", "echo up; read x"),
+                          &runtime, &init);
+    count_container_pipes(step,
+                          BOX(NULL, "--keep", "--name", "pipes", "/bin/sh",
+                              "-c", "echo up; read x"),
+                          &kept_runtime, &kept_init);
+    run_tool(BOX(NULL, "--rm-layer", "pipes"));
+    if (init == -1 || kept_init != init || kept_runtime != runtime + 1)
+        fail_check("pipes held: without --keep, the runtime %d and init %d; "
+                   "with --keep, %d and %d",
+                   runtime, init, kept_runtime, kept_init);
 }
 
 /* --verbose says how the root was made: an overlay, idmapped layers. */
@@ -1476,6 +1585,7 @@ main(void)
          NULL},
         {"keep_record_checked", "08", "as_uidmap_is", keep_record_checked,
          NULL},
+        {"keep_pipe", "08", "closed_where_unused", keep_pipe_closed, NULL},
         {"verbose", "08", "says_how", verbose_overlay, NULL},
         {"verbose_no_idmap", "08", "says_how", verbose_overlay_no_idmap, NULL},
     };

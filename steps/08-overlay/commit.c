@@ -218,11 +218,13 @@ read_keep_record(const char *layer, struct image_layer *l)
 }
 
 /*
- * --keep: the record that keeps the layer, and says under which maps it
- * was written, uid and gid, every range, so that a later container can
- * idmap it onto its own.
+ * --keep, at the runtime's exit, once the container started: the record
+ * that keeps the layer, and says under which maps it was written, uid
+ * and gid, every range, so that a later container can idmap it onto its
+ * own. Until it is there, the sweep removes the layer of a runtime gone.
+ * -1 when it cannot be written (said): the layer is not kept.
  */
-void
+int
 write_keep_record(const struct container *c)
 {
     char path[PATH_MAX + 16], uids[KEEP_RECORD_MAX / 2],
@@ -234,13 +236,20 @@ write_keep_record(const struct container *c)
     /* open(2), 0644: never writable by others, whatever the umask, as its
      * reader requires */
     fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (fd == -1 || !(f = fdopen(fd, "w")))
-        die("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL, 0644)", path);
+    if (fd == -1 || !(f = fdopen(fd, "w"))) {
+        warn("open(\"%s\", O_WRONLY|O_CREAT|O_EXCL, 0644)", path);
+        if (fd != -1)
+            close(fd);
+        return -1;
+    }
     format_map(&c->uid_map, uids, sizeof(uids));
     format_map(&c->gid_map, gids, sizeof(gids));
     fprintf(f, "uidmap=%s\ngidmap=%s\n", uids, gids);
-    if (fclose(f) == EOF)
-        die("write(\"%s\")", path);
+    if (fclose(f) == EOF) {
+        warn("write(\"%s\")", path);
+        return -1;
+    }
+    return 0;
 }
 
 /*

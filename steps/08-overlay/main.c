@@ -196,7 +196,6 @@ child(void *arg)
     setup_network(c);
     setup_image_user(c); /* 08: --user, --workdir, or the image's */
     setup_death_signal(c);
-    setup_say_started(c); /* 08: it started: --keep keeps its layer */
     return run_init(c);
 }
 
@@ -284,6 +283,7 @@ main(int argc, char *argv[])
     parent_private_mounts(&opts); /* 06 */
     ctr.pid = clone_child(&ctr);
     parent_close_cgroup_files(&ctr); /* 07: the child joins by its own */
+    parent_close_started(&ctr); /* 08: --keep: the child's end of its pipe */
     parent_map_ids(&ctr); /* 06 */
     parent_idmap_rootfs(&ctr); /* 06 */
     parent_attach_layers(&ctr); /* 08: its tmpfs, the image's, idmapped */

@@ -88,35 +88,54 @@ make_dir(const char *parent, const char *name, uid_t uid, gid_t gid)
 }
 
 /*
- * --keep keeps the layer of a container that started: its child got
- * through the whole set-up, to the fork of COMMAND, whatever COMMAND then
- * does (a name not found, 127, included). A start that failed (the
- * runtime's set-up, the child's overlay, --user or --workdir refused) ends
- * with 125 before that, and the layer, which holds nothing the container
- * wrote, goes as a throwaway one does. The exit status cannot tell the
- * two, as COMMAND may exit 125 itself: the child says it started with a
- * byte on a pipe, which the runtime reads at its exit without waiting. A
- * runtime killed with SIGKILL before the start leaves the layer kept,
- * empty, for --rm-layer.
+ * --keep keeps the layer of a container that started: its init forked
+ * COMMAND, whatever COMMAND then does (a name not found, 127, included).
+ * A start that failed (the runtime's set-up, the child's overlay, --user
+ * or --workdir refused, the fork of COMMAND itself) ends with 125 before
+ * that, and the layer, which holds nothing the container wrote, goes as
+ * a throwaway one does. The exit status cannot tell the two, as COMMAND
+ * may exit 125 itself: init says it started with a byte on a pipe, once
+ * fork(2) succeeded, and the runtime reads it at its exit without
+ * waiting. Init then closes both ends: it holds no descriptor of the
+ * runtime's for the container's life.
  */
 void
-setup_say_started(const struct container *c)
+init_say_started(const struct container *c)
 {
-    if (c->opts->keep)
-        must(write(c->started[1], "1", 1), "write(%d, \"1\", 1)",
-             c->started[1]);
+    if (!c->opts->keep)
+        return;
+    must(write(c->started[1], "1", 1), "write(%d, \"1\", 1)", c->started[1]);
+    close(c->started[0]);
+    close(c->started[1]);
 }
 
-/* At the runtime's exit: a kept layer is said, with how to use it; the
- * layer of a container that never started goes. */
+/* After clone(): the pipe's write end is the child's alone, so that the
+ * runtime reads end of file, not EAGAIN, once the child has gone. */
+void
+parent_close_started(struct container *c)
+{
+    if (c->started[1] != -1)
+        close(c->started[1]);
+    c->started[1] = -1;
+}
+
+/*
+ * At the runtime's exit: the layer of a container that started is kept,
+ * its keep record written now and not before, and said, with how to use
+ * it; the layer of a container that never started goes. A runtime killed
+ * with SIGKILL writes no record: its layer is one no record claims, and
+ * the next run, or --gc, removes it with all else it left.
+ */
 static void
 leave_kept_layer(void *arg)
 {
     struct container *c = arg;
+    bool started;
     char byte;
 
-    /* read(2): EAGAIN when the child never wrote, on O_NONBLOCK */
-    if (read(c->started[0], &byte, 1) == 1) {
+    /* read(2): EAGAIN, or 0 (end of file), when init never wrote */
+    started = read(c->started[0], &byte, 1) == 1;
+    if (started && write_keep_record(c) == 0) {
         report_kept_layer(c);
         return;
     }
@@ -124,10 +143,9 @@ leave_kept_layer(void *arg)
         -1)
         warn("remove_tree(\"%s\")", c->layer);
     else
-        fprintf(stderr,
-                "%s: the container did not start: its layer is not "
-                "kept\n",
-                program_name);
+        fprintf(stderr, "%s: %s: its layer is not kept\n", program_name,
+                started ? "no keep record could be written"
+                        : "the container did not start");
 }
 
 /*
@@ -170,7 +188,6 @@ make_kept_layer(struct container *c)
         must(chmod(c->layer, 0711), "chmod(\"%s\", 0711)", c->layer);
     make_dir(c->layer, "upper", uid, gid);
     make_dir(c->layer, "work", uid, gid);
-    write_keep_record(c);
 }
 
 /*
@@ -183,6 +200,7 @@ make_kept_layer(struct container *c)
 void
 parent_make_layer(struct container *c)
 {
+    c->started[0] = c->started[1] = -1; /* no pipe: fd 0 is stdin */
     if (state_make_layer_dir() == -1)
         die("%s", state_failed_call());
     if (geteuid() == 0)

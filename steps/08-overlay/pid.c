@@ -97,5 +97,6 @@ run_init(struct container *c)
         exec_command(c);
     }
     must(command, "fork()");
+    init_say_started(c); /* 08: COMMAND runs: --keep keeps its layer */
     return wait_for_exit(command);
 }

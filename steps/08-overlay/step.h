@@ -306,12 +306,13 @@ void check_layer_dir_reachable(uid_t uid, gid_t gid);
 void parent_make_layer(struct container *c);
 void parent_attach_layers(struct container *c);
 void setup_overlay(const struct container *c);
-void setup_say_started(const struct container *c);
+void parent_close_started(struct container *c);
+void init_say_started(const struct container *c);
 unsigned long host_root(const struct id_map *m);
 
 /* commit.c (08): a kept layer, stacked on an image: a commit. */
 bool read_keep_record(const char *layer, struct image_layer *l);
-void write_keep_record(const struct container *c);
+int write_keep_record(const struct container *c);
 void report_kept_layer(const struct container *c);
 int range_userns(const struct container *c, const struct image_layer *l);
 int control_layers(const struct options *o);
