@@ -846,6 +846,90 @@ overlay_own_image(const char *step)
     expect_no_state("after the run");
 }
 
+/* Runs the binary at path as the uid, with args; its status. */
+static int
+rl_run_binary(struct proc *p, const char *path, char *const args[])
+{
+    struct run_opts opts = {.uid = rl_uid, .gid = rl_gid};
+    char *argv[8] = {(char *)path};
+
+    for (size_t i = 0; args[i] && i < 6; i++)
+        argv[i + 1] = args[i];
+    if (spawn(p, &opts, argv) == -1)
+        fail_check("cannot run %s: %s", path, strerror(errno));
+    return finish(p, 20000);
+}
+
+/*
+ * 08, rootless, a kept layer: --keep keeps it in the uid's layer
+ * directory; a keep record that names other maps than the container's is
+ * refused (nothing is idmapped rootless: its files would show under
+ * other ids), the genuine one runs. --layers, --rm-layer and --gc read no
+ * image: a copy of the binary with no rootfs beside it lists the layer,
+ * removes it, and --gc removes a layer no record claims (one a killed
+ * runtime would leave).
+ */
+static void
+rootless_kept_layer(const char *step)
+{
+    char owner[32], stacked[PATH_MAX], record[256], genuine[256] = "";
+    struct proc p, list, rm, gc;
+    FILE *f;
+
+    rootless_enter(step);
+    snprintf(owner, sizeof(owner), "%u:%u", (unsigned)rl_uid, (unsigned)rl_gid);
+    if (run(&p, ARGV("/bin/cp", "-a", STAGE "/rootfs/.", STAGE "/own")) ||
+        run(&p, ARGV("/bin/chown", "-R", owner, STAGE "/own")) ||
+        run(&p, ARGV("/bin/mkdir", STAGE "/bare")) ||
+        run(&p, ARGV("/bin/cp", staged_step, STAGE "/bare/boxstep")))
+        fail_check("cannot stage the image and the bare binary: %s", p.err);
+    if (rl_run(&p, NULL,
+               ARGV("--image", STAGE "/own", "--keep", "--name", "rl-kept",
+                    "/bin/sh", "-c", "echo x > /k")) != 0)
+        fail_check("--keep, rootless: %d %s", p.status, p.err);
+    snprintf(stacked, sizeof(stacked), "%s/layers/rl-kept/upper:%s/own", STAGE,
+             STAGE);
+    if ((f = fopen(STAGE "/layers/rl-kept/keep", "re"))) {
+        if (!fread(genuine, 1, sizeof(genuine) - 1, f))
+            genuine[0] = '\0';
+        fclose(f);
+    }
+    snprintf(record, sizeof(record), "uidmap=0:%u:1\ngidmap=0:%u:1\n",
+             (unsigned)other_id, (unsigned)other_id);
+    write_text_file(STAGE "/layers/rl-kept/keep", record, 0644);
+    if (chown(STAGE "/layers/rl-kept/keep", rl_uid, rl_gid) == -1)
+        fail_check("chown the keep record: %s", strerror(errno));
+    rl_run(&p, NULL, ARGV("--image", stacked, "/bin/cat", "/k"));
+    if (p.status != 125 || !strstr(p.err, "written under uidmap="))
+        fail_check("a kept layer of other maps, rootless: %d %s%s", p.status,
+                   p.out, p.err);
+    write_text_file(STAGE "/layers/rl-kept/keep", genuine, 0644);
+    if (chown(STAGE "/layers/rl-kept/keep", rl_uid, rl_gid) == -1)
+        fail_check("chown the keep record: %s", strerror(errno));
+    expect_output(NULL, ARGV("--image", stacked, "/bin/cat", "/k"), "x");
+    if (run(&p, ARGV("/bin/mkdir", "-p", STAGE "/layers/stale/upper")) ||
+        run(&p, ARGV("/bin/chown", "-R", owner, STAGE "/layers/stale")))
+        fail_check("cannot make a stale layer: %s", p.err);
+    rl_run_binary(&list, STAGE "/bare/boxstep", ARGV("--layers"));
+    rl_run_binary(&rm, STAGE "/bare/boxstep", ARGV("--rm-layer", "rl-kept"));
+    rl_run_binary(&gc, STAGE "/bare/boxstep", ARGV("--gc"));
+    if (list.status != 0 || !strstr(list.out, "rl-kept\t"))
+        fail_check("--layers without an image, rootless: %d %s%s", list.status,
+                   list.out, list.err);
+    if (rm.status != 0 || exists(STAGE "/layers/rl-kept"))
+        fail_check("--rm-layer without an image, rootless: %d %s", rm.status,
+                   rm.err);
+    if (gc.status != 0 || exists(STAGE "/layers/stale"))
+        fail_check("--gc without an image, rootless, left a layer no record "
+                   "claims: %d %s",
+                   gc.status, gc.err);
+    if (unlink(STAGE "/layers/.boxstep-layers") == -1 ||
+        rmdir(STAGE "/layers/.scratch") == -1 || rmdir(STAGE "/layers") == -1)
+        fail_check("a layer is left in %s: %s", STAGE "/layers",
+                   strerror(errno));
+    expect_no_state("after the runs");
+}
+
 int
 main(void)
 {
@@ -863,6 +947,8 @@ main(void)
         {"rootless_gc", "06", "removes_own_stale_records", gc_own_state, NULL},
         {"rootless_overlay", "08", "writes_its_own_layer", overlay_own_image,
          NULL},
+        {"rootless_kept_layer", "08", "checked_listed_removed",
+         rootless_kept_layer, NULL},
         {"rootless_cgroup", "07", "none_and_said", no_cgroup, NULL},
         {"rootless_cgroup", "07", "in_delegated_subtree", delegated_cgroup,
          NULL},

@@ -1104,9 +1104,10 @@ kept_layer_not_an_image(const char *step)
  * A kept layer is idmapped onto the next container by its whole maps, uid
  * and gid each, every range: kept by a container that maps root alone,
  * then 1-65535 from another host range, and its gids from a third, a
- * file of uid 1000 and gid 5000 is still 1000:5000 on a container with
- * the default maps, not nobody's; its root's file is root's (as in
- * keep_commits).
+ * file of uid 1000 and gid 5000 is still 1000:5000 on a container whose
+ * maps split elsewhere (uids at 500, gids at 1000: each old range meets
+ * two new ones, clipped at both ends), not nobody's; its root's file is
+ * root's (as in keep_commits).
  */
 static void
 keep_remaps_every_range(const char *step)
@@ -1122,7 +1123,9 @@ keep_remaps_every_range(const char *step)
         fail_check("the keeping container failed: %d %s", p.status, p.err);
     snprintf(stacked, sizeof(stacked), "%s:%s/rootfs", kept_path(&p),
              build_dir());
-    run(&q, BOX(stacked, "/bin/stat", "-c", "%u:%g", "/f", "/r"));
+    run(&q, BOX(stacked, "--uidmap", "0:3000000:500", "--uidmap",
+                "500:3100000:65036", "--gidmap", "0:3200000:1000", "--gidmap",
+                "1000:3300000:64536", "/bin/stat", "-c", "%u:%g", "/f", "/r"));
     run_tool(BOX(NULL, "--rm-layer", "ranges"));
     if (q.status != 0 || strcmp(q.out, "1000:5000\n0:0\n"))
         fail_check("the kept layer's files, on the next container (%d):\n"

@@ -112,7 +112,7 @@ open_keep_record(const char *layer)
  * A map as a keep record holds it: each range CONTAINER:HOST:COUNT, as
  * --uidmap takes it, joined by ','.
  */
-static void
+void
 format_map(const struct id_map *m, char *text, size_t len)
 {
     size_t n = 0;
@@ -227,8 +227,7 @@ read_keep_record(const char *layer, struct image_layer *l)
 int
 write_keep_record(const struct container *c)
 {
-    char path[PATH_MAX + 16], uids[KEEP_RECORD_MAX / 2],
-        gids[KEEP_RECORD_MAX / 2];
+    char path[PATH_MAX + 16], uids[KEEP_MAP_TEXT], gids[KEEP_MAP_TEXT];
     FILE *f;
     int fd;
 

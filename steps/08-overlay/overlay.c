@@ -34,8 +34,8 @@
  * directories with user.overlay.* extended attributes (trusted.* needs
  * host root), and the files the container makes land in the upper layer
  * owned by its mapped host ids. A layer kept by --keep was written under
- * another container's range: the runtime idmaps it with a user namespace
- * of its own that maps that range onto this container's (commit.c). Without
+ * another container's maps: the runtime idmaps it with a user namespace
+ * of its own that maps those host ids onto this container's (commit.c). Without
  * idmapped mounts (--no-idmap, or an image on 9p or NFS) the layers are
  * the images' shifted copies; rootless, the image the user owns, as is.
  *
@@ -249,9 +249,37 @@ same_map(const struct id_map *a, const struct id_map *b)
 }
 
 /*
+ * Without idmapped mounts (--no-idmap, rootless) a kept layer is used as
+ * it is: only by a container with the maps it was written under, or its
+ * files would show under other ids.
+ */
+static void
+check_kept_maps(const struct container *c, const struct image_layer *l)
+{
+    char old[2][KEEP_MAP_TEXT], new[2][KEEP_MAP_TEXT];
+
+    if (!l->kept || (same_map(&l->uid_map, &c->uid_map) &&
+                     same_map(&l->gid_map, &c->gid_map)))
+        return;
+    format_map(&l->uid_map, old[0], sizeof(old[0]));
+    format_map(&l->gid_map, old[1], sizeof(old[1]));
+    format_map(&c->uid_map, new[0], sizeof(new[0]));
+    format_map(&c->gid_map, new[1], sizeof(new[1]));
+    errno = EOPNOTSUPP;
+    die_hint(c->opts->rootless
+                 ? "rootless, nothing is idmapped: run it under the maps it "
+                   "was kept under (--layers shows them)"
+                 : "a kept layer is idmapped onto a new range: leave "
+                   "--no-idmap out",
+             "--image %s: written under uidmap=%s gidmap=%s, and this "
+             "container maps uidmap=%s gidmap=%s",
+             l->path, old[0], old[1], new[0], new[1]);
+}
+
+/*
  * The tree a layer's mount is made from: the layer itself when it is
  * idmapped; without idmapped mounts, an image's shifted copy, or a kept
- * layer as it is, if it was written under this container's range.
+ * layer as it is, if it was written under this container's maps.
  */
 static void
 layer_source(const struct container *c, const struct image_layer *l, char *path,
@@ -260,15 +288,7 @@ layer_source(const struct container *c, const struct image_layer *l, char *path,
     snprintf(path, len, "%s", l->path);
     if (c->idmap)
         return;
-    if (l->kept && !(same_map(&l->uid_map, &c->uid_map) &&
-                     same_map(&l->gid_map, &c->gid_map))) {
-        errno = EOPNOTSUPP;
-        die_hint("a kept layer is idmapped onto a new range: leave "
-                 "--no-idmap out",
-                 "--image %s: written under host ids %lu on, and this "
-                 "container maps %lu on",
-                 l->path, host_root(&l->uid_map), host_root(&c->uid_map));
-    }
+    check_kept_maps(c, l);
     if (l->kept)
         return;
     layer_shifted_path(l->path, path, len);
@@ -294,8 +314,11 @@ parent_attach_layers(struct container *c)
     char source[PATH_MAX + 16], target[PATH_MAX + 32], ns_path[64];
     int tree, userns;
 
-    if (c->opts->rootless)
+    if (c->opts->rootless) {
+        for (size_t i = 0; i < c->opts->layer_count; i++)
+            check_kept_maps(c, &c->opts->layers[i]);
         return; /* the child names the user's own image */
+    }
     mount_scratch(c, host_root(&c->uid_map), host_root(&c->gid_map));
     snprintf(target, sizeof(target), "%s/lower", c->scratch);
     must(mkdir(target, 0755), "mkdir(\"%s\", 0755)", target);

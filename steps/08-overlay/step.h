@@ -311,8 +311,10 @@ void init_say_started(const struct container *c);
 unsigned long host_root(const struct id_map *m);
 
 /* commit.c (08): a kept layer, stacked on an image: a commit. */
+#define KEEP_MAP_TEXT 1056 /* a map as text: 32 ranges of up to 33 chars */
 bool read_keep_record(const char *layer, struct image_layer *l);
 int write_keep_record(const struct container *c);
+void format_map(const struct id_map *m, char *text, size_t len);
 void report_kept_layer(const struct container *c);
 int range_userns(const struct container *c, const struct image_layer *l);
 int control_layers(const struct options *o);
