@@ -337,9 +337,10 @@ write_remap(pid_t pid, const char *file, const struct id_map *old,
 }
 
 /*
- * A user namespace that maps a kept layer's range onto this container's:
- * an idmapped mount reads a file's host id as an id in that namespace,
- * then maps it out, so host id OLD+k shows as NEW+k: root inside's k.
+ * A user namespace that maps a kept layer's host ids onto this
+ * container's, range by range: an idmapped mount reads a file's host id
+ * as an id in that namespace, then maps it out, so the host id the old
+ * map gave container id k shows as the one the new map gives k.
  * clone(2) makes it in a child that only holds it while the runtime
  * writes the maps and opens it; then the child goes.
  */
