@@ -270,6 +270,42 @@ report_kept_layer(const struct container *c)
             program_name, c->layer, c->layer, c->name);
 }
 
+/* Whether two maps hold the same ranges. */
+static bool
+same_map(const struct id_map *a, const struct id_map *b)
+{
+    return a->len == b->len &&
+           memcmp(a->ranges, b->ranges, a->len * sizeof(a->ranges[0])) == 0;
+}
+
+/*
+ * Without idmapped mounts (--no-idmap, rootless) a kept layer is used as
+ * it is: only by a container with the maps it was written under, or its
+ * files would show under other ids.
+ */
+void
+check_kept_maps(const struct container *c, const struct image_layer *l)
+{
+    char old[2][KEEP_MAP_TEXT], new[2][KEEP_MAP_TEXT];
+
+    if (!l->kept || (same_map(&l->uid_map, &c->uid_map) &&
+                     same_map(&l->gid_map, &c->gid_map)))
+        return;
+    format_map(&l->uid_map, old[0], sizeof(old[0]));
+    format_map(&l->gid_map, old[1], sizeof(old[1]));
+    format_map(&c->uid_map, new[0], sizeof(new[0]));
+    format_map(&c->gid_map, new[1], sizeof(new[1]));
+    errno = EOPNOTSUPP;
+    die_hint(c->opts->rootless
+                 ? "rootless, nothing is idmapped: run it under the maps it "
+                   "was kept under (--layers shows them)"
+                 : "a kept layer is idmapped onto a new range: leave "
+                   "--no-idmap out",
+             "--image %s: written under uidmap=%s gidmap=%s, and this "
+             "container maps uidmap=%s gidmap=%s",
+             l->path, old[0], old[1], new[0], new[1]);
+}
+
 /*
  * The child of range_userns(): it holds the namespace until the runtime
  * closes its end of the pipe (or dies), and the read returns.

@@ -22,22 +22,22 @@
  * kept by --keep must outlive the container, a reboot too: it is made on
  * the disk, in LAYER_DIR/NAME (/var/lib/boxstep by default).
  *
- * Who mounts what, and where. An overlay mount cannot be idmapped
- * (EINVAL), but its layers can: the runtime, host root, opens each image
- * layer as a detached tree, idmaps it with the child's user namespace
- * (so host root's files look owned by root inside, as in step 06), makes
- * it read-only and attaches it at lower/N on the scratch filesystem, in
- * its private mount namespace. The child copies that namespace (step 06) and
- * mounts the overlay itself, inside its user namespace: overlayfs takes its
- * layers by path, in the mounter's own mount namespace, and only
- * there. Mounted there, with "userxattr", overlayfs marks opaque
- * directories with user.overlay.* extended attributes (trusted.* needs
- * host root), and the files the container makes land in the upper layer
- * owned by its mapped host ids. A layer kept by --keep was written under
- * another container's maps: the runtime idmaps it with a user namespace
- * of its own that maps those host ids onto this container's (commit.c). Without
- * idmapped mounts (--no-idmap, or an image on 9p or NFS) the layers are
- * the images' shifted copies; rootless, the image the user owns, as is.
+ * Who mounts what, and where. An overlay mount cannot be idmapped (EINVAL),
+ * but its layers can: the runtime, host root, opens each image layer as a
+ * detached tree, idmaps it with the child's user namespace (so host root's
+ * files look owned by root inside, as in step 06), makes it read-only and
+ * attaches it at lower/N on the scratch filesystem, in its private mount
+ * namespace. The child copies that namespace (step 06) and mounts the
+ * overlay itself, inside its user namespace: overlayfs takes its layers by
+ * path, in the mounter's own mount namespace, and only there. Mounted
+ * there, with "userxattr", overlayfs marks opaque directories with
+ * user.overlay.* extended attributes (trusted.* needs host root), and the
+ * files the container makes land in the upper layer owned by its mapped
+ * host ids. A layer kept by --keep was written under another container's
+ * maps: the runtime idmaps it with a user namespace of its own that maps
+ * those host ids onto this container's (commit.c). Without idmapped mounts
+ * (--no-idmap, or an image on 9p or NFS) the layers are the images' shifted
+ * copies; rootless, the image the user owns, as is.
  *
  * Man pages: overlayfs (Documentation/filesystems/overlayfs.rst),
  * fsopen(2), fsconfig(2), fsmount(2), move_mount(2), open_tree(2),
@@ -238,42 +238,6 @@ mount_scratch(const struct container *c, uid_t uid, gid_t gid)
         return;
     make_dir(c->scratch, "upper", uid, gid);
     make_dir(c->scratch, "work", uid, gid);
-}
-
-/* Whether two maps hold the same ranges. */
-static bool
-same_map(const struct id_map *a, const struct id_map *b)
-{
-    return a->len == b->len &&
-           memcmp(a->ranges, b->ranges, a->len * sizeof(a->ranges[0])) == 0;
-}
-
-/*
- * Without idmapped mounts (--no-idmap, rootless) a kept layer is used as
- * it is: only by a container with the maps it was written under, or its
- * files would show under other ids.
- */
-static void
-check_kept_maps(const struct container *c, const struct image_layer *l)
-{
-    char old[2][KEEP_MAP_TEXT], new[2][KEEP_MAP_TEXT];
-
-    if (!l->kept || (same_map(&l->uid_map, &c->uid_map) &&
-                     same_map(&l->gid_map, &c->gid_map)))
-        return;
-    format_map(&l->uid_map, old[0], sizeof(old[0]));
-    format_map(&l->gid_map, old[1], sizeof(old[1]));
-    format_map(&c->uid_map, new[0], sizeof(new[0]));
-    format_map(&c->gid_map, new[1], sizeof(new[1]));
-    errno = EOPNOTSUPP;
-    die_hint(c->opts->rootless
-                 ? "rootless, nothing is idmapped: run it under the maps it "
-                   "was kept under (--layers shows them)"
-                 : "a kept layer is idmapped onto a new range: leave "
-                   "--no-idmap out",
-             "--image %s: written under uidmap=%s gidmap=%s, and this "
-             "container maps uidmap=%s gidmap=%s",
-             l->path, old[0], old[1], new[0], new[1]);
 }
 
 /*

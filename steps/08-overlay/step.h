@@ -316,6 +316,7 @@ bool read_keep_record(const char *layer, struct image_layer *l);
 int write_keep_record(const struct container *c);
 void format_map(const struct id_map *m, char *text, size_t len);
 void report_kept_layer(const struct container *c);
+void check_kept_maps(const struct container *c, const struct image_layer *l);
 int range_userns(const struct container *c, const struct image_layer *l);
 int control_layers(const struct options *o);
 
