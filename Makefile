@@ -60,6 +60,12 @@ endif
 # The binaries are rebuilt when the mode changes.
 $(shell mkdir -p $(BUILD); [ "$$(cat $(BUILD)/.mode 2>/dev/null)" = $(MODE) ] || \
 	echo $(MODE) > $(BUILD)/.mode)
+# And when the flags change: an object compiled before a change of CFLAGS
+# (-ffunction-sections, say) would otherwise stay in every later binary,
+# and make it differ from a clean build's.
+BUILD_FLAGS := $(CC) $(CFLAGS) / $(LDFLAGS) $(LDLIBS)
+$(shell mkdir -p $(O); [ "$$(cat $(O)/.flags 2>/dev/null)" = '$(BUILD_FLAGS)' ] || \
+	echo '$(BUILD_FLAGS)' > $(O)/.flags)
 
 SHARED_SRC := $(wildcard shared/*.c)
 SHARED_OBJ := $(SHARED_SRC:%.c=$(O)/%.o)
@@ -79,7 +85,7 @@ IMAGE_PKGS := libarchive-dev libjansson-dev nettle-dev
 all: $(STEP_BINS)
 
 # -MMD: each object also depends on the headers it includes (the .d files).
-$(O)/%.o: %.c $(BUILD)/.mode
+$(O)/%.o: %.c $(BUILD)/.mode $(O)/.flags
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c -o $@ $<
 
@@ -92,8 +98,8 @@ $(SHARED_LIB): $(SHARED_OBJ)
 # A step is every .c file of its directory: main.c and its layer files.
 step_objs = $(patsubst %.c,$(O)/%.o,$(wildcard steps/$(1)/*.c))
 .SECONDEXPANSION:
-$(STEP_BINS): $(BUILD)/%: $$(call step_objs,$$*) $(SHARED_LIB)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+$(STEP_BINS): $(BUILD)/%: $$(call step_objs,$$*) $(SHARED_LIB) $(O)/.flags
+	$(CC) $(CFLAGS) -o $@ $(filter %.o %.a,$^) $(LDFLAGS) $(LDLIBS)
 
 deps:
 	@tools/deps.sh $(BUILD_PKGS)
