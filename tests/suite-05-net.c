@@ -98,7 +98,7 @@ static bool
 net_default_route(const char *step)
 {
     struct sockaddr_in marker = {.sin_family = AF_INET,
-                                 .sin_port = htons(47003),
+                                 .sin_port = htons(27003),
                                  .sin_addr.s_addr = htonl(0xc6336401)};
     struct run_opts opts = {.keep_stdin = true};
     char routes[OUT_MAX], *word, *save, *via = NULL;
@@ -126,7 +126,7 @@ net_default_route(const char *step)
         fail_check("the default route's gateway %s is not the host's end (%s)",
                    via, strerror(err));
     fd = listen_outside(AF_INET, (struct sockaddr *)&marker, sizeof(marker));
-    reached = answer(ARGV(STEP, PROBE, "connect", "198.51.100.1", "47003"));
+    reached = answer(ARGV(STEP, PROBE, "connect", "198.51.100.1", "27003"));
     close(fd);
     if (strcmp(reached, "connected"))
         fail_check("through the default route via %s, 198.51.100.1 is not "
@@ -153,12 +153,18 @@ connect_outside(int port, int *err)
 /*
  * A TCP service on 127.0.0.1 inside is not reachable from the sandbox's
  * loopback, and one of the sandbox's is not reachable from inside.
+ * The ports (27001, 27002, and 27003 above) are below the range the kernel
+ * picks a connect(2)'s source port from (ip_local_port_range, 32768 to
+ * 60999). A connect to a port of that range on 127.0.0.1 where nothing
+ * listens can, rarely, reach itself: when the kernel picks that very port
+ * as the source, the two ends are one socket (a TCP simultaneous open),
+ * and a loopback no one serves looks served.
  */
 static bool
 tcp_loopback(const char *step)
 {
     struct sockaddr_in addr = {.sin_family = AF_INET,
-                               .sin_port = htons(47002),
+                               .sin_port = htons(27002),
                                .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
     struct run_opts opts = {.keep_stdin = true};
     bool reached_inside, reached_outside;
@@ -166,14 +172,14 @@ tcp_loopback(const char *step)
     struct proc p;
     int fd, err = 0;
 
-    spawn(&p, &opts, ARGV(STEP, PROBE, "listen", "47001"));
+    spawn(&p, &opts, ARGV(STEP, PROBE, "listen", "27001"));
     if (!(line = read_line(&p, 10000)) || strcmp(line, "ready"))
         fail_check("probe listen did not start: %s", p.err);
-    reached_inside = connect_outside(47001, &err);
+    reached_inside = connect_outside(27001, &err);
     finish(&p, 10000);
     fd = listen_outside(AF_INET, (struct sockaddr *)&addr, sizeof(addr));
     reached_outside =
-        !strcmp(answer(ARGV(STEP, PROBE, "connect", "127.0.0.1", "47002")),
+        !strcmp(answer(ARGV(STEP, PROBE, "connect", "127.0.0.1", "27002")),
                 "connected");
     close(fd);
     if (reached_inside != reached_outside)
